@@ -1,0 +1,50 @@
+# DocTriage: `make serve` starts the sidecar, `make test` runs every check.
+# Both install what they need first (apt packages, .venv, the compiled hot path).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
+	clamav-daemon clamav
+# Keep tesseract single-threaded: with OpenMP it is ~8x slower on 2 cores.
+export OMP_THREAD_LIMIT := 1
+
+.PHONY: serve test system venv build protos lint typecheck pytest models bench clean
+
+serve: system build
+	$(BIN)/python -m sidecar serve
+
+test: system build lint typecheck pytest
+
+system:
+	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml setup.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q -e clients/python -e '.[test]'
+	touch $@
+
+build: venv
+	$(BIN)/python setup.py -q build_ext --inplace
+
+protos: venv
+	$(BIN)/python scripts/gen_protos.py
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy
+
+pytest: build
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+clean:
+	rm -rf build $(VENV) sidecar/_ext/*.so _ext/*.c

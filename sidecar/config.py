@@ -1,0 +1,99 @@
+"""One typed settings object: a TOML file plus DOCTRIAGE_* environment overrides.
+
+Precedence (highest first): constructor arguments, environment variables
+(`DOCTRIAGE_SERVER__ADDRESS=0.0.0.0:50051`, nested with `__`), the TOML file
+named by `DOCTRIAGE_CONFIG` (default: none), then the defaults below, each one
+safe for production.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+MiB = 1024 * 1024
+
+
+class ServerSettings(BaseModel):
+    address: str = "127.0.0.1:50051"
+    # Threads of the one executor that runs CPU work (validation, decode, inference).
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    # Requests admitted at once; the rest get RESOURCE_EXHAUSTED (servers saturate at ~4 per core).
+    max_concurrent_requests: int = Field(default=64, ge=1)
+    # SIGTERM: seconds in-flight requests get to finish.
+    grace_period_s: float = Field(default=10.0, ge=0)
+    # Deadline applied when the caller sends none.
+    default_deadline_s: float = Field(default=30.0, gt=0)
+
+
+class ValidationSettings(BaseModel):
+    max_bytes: int = Field(default=10 * MiB, ge=1)
+    # Refuse images whose declared pixel count exceeds this before decoding anything.
+    max_pixels: int = Field(default=100_000_000, ge=1)
+
+
+class ModelSettings(BaseModel):
+    root: Path = ROOT / "models"
+    name: str = "doc-classifier"
+    # Version served when no traffic split says otherwise.
+    default_version: str = "2.3"
+    # onnxruntime intra-op threads per session; 1 keeps a serial caller fast (no spinning).
+    intra_op_threads: int = Field(default=1, ge=1)
+    # "auto" uses CUDA when onnxruntime-gpu sees a GPU, else CPU; or "cpu" / "cuda".
+    device: str = "auto"
+
+
+class DecisionSettings(BaseModel):
+    accept: float = Field(default=0.85, ge=0, le=1)
+    review_below: float = Field(default=0.60, ge=0, le=1)
+
+
+class LoggingSettings(BaseModel):
+    level: str = "INFO"
+    json_logs: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DOCTRIAGE_", env_nested_delimiter="__", extra="forbid", toml_file=None
+    )
+
+    server: ServerSettings = ServerSettings()
+    validation: ValidationSettings = ValidationSettings()
+    models: ModelSettings = ModelSettings()
+    decision: DecisionSettings = DecisionSettings()
+    logging: LoggingSettings = LoggingSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        path = os.environ.get("DOCTRIAGE_CONFIG")
+        if path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
+        return tuple(sources)
+
+    def digest(self) -> str:
+        """SHA-256 of the effective configuration (reported by Admin.GetStatus)."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return Settings(**overrides)

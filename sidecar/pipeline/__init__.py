@@ -1,0 +1,1 @@
+"""The pipeline: one module per stage, each a plain function over domain objects."""
