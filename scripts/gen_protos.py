@@ -1,7 +1,7 @@
 """Generate the Python stubs of proto/ into the client package (the one copy).
 
-    python scripts/gen_protos.py           # write clients/python/doctriage/v1/*
-    python scripts/gen_protos.py --check   # exit 1 when the committed stubs are stale
+python scripts/gen_protos.py           # write clients/python/doctriage/v1/*
+python scripts/gen_protos.py --check   # exit 1 when the committed stubs are stale
 """
 
 from __future__ import annotations

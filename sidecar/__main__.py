@@ -1,0 +1,33 @@
+"""`python -m sidecar serve` (also installed as `doctriage-sidecar serve`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+
+from sidecar.config import load_settings
+from sidecar.observability.logging import configure_logging
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="doctriage-sidecar", description="DocTriage gRPC sidecar")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the sidecar")
+    serve.add_argument("--config", help="TOML settings file (also DOCTRIAGE_CONFIG)")
+    serve.add_argument("--address", help="host:port to listen on (also DOCTRIAGE_SERVER__ADDRESS)")
+    args = parser.parse_args(argv)
+    if args.config:
+        os.environ["DOCTRIAGE_CONFIG"] = args.config
+    settings = load_settings()
+    if args.address:
+        settings.server.address = args.address
+    configure_logging(settings.logging)
+    from sidecar.server.app import SidecarServer
+
+    asyncio.run(SidecarServer(settings).serve_until_signal())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

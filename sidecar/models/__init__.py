@@ -1,0 +1,1 @@
+"""Model versions: registry, ONNX Runtime sessions (and later batching, traffic split, fallbacks)."""

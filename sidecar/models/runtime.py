@@ -1,0 +1,111 @@
+"""One loaded model version: its manifest and its ONNX Runtime session.
+
+The execution provider is chosen automatically: CUDA when the installed
+onnxruntime build offers it and really uses it, else CPU. The provider in use
+is read back from the session (onnxruntime-gpu lists CUDA even on a machine
+without a GPU, then silently runs on CPU).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from sidecar.errors import FailedPrecondition
+from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
+
+CPU = "CPUExecutionProvider"
+CUDA = "CUDAExecutionProvider"
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    name: str
+    version: str
+    labels: tuple[str, ...]
+    input_spec: InputSpec
+    preprocessing_version: str
+    needs_text: bool
+    raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        raw = json.loads(path.read_text())
+        image = raw["inputs"]["image"]
+        return cls(
+            name=raw["name"],
+            version=raw["version"],
+            labels=tuple(raw["labels"]),
+            input_spec=InputSpec.from_manifest(image),
+            preprocessing_version=str(image.get("preprocessing_version", raw.get("preprocessing_version", ""))),
+            needs_text=bool(raw.get("needs_text", False)),
+            raw=raw,
+        )
+
+
+def choose_providers(device: str) -> list[str]:
+    available = ort.get_available_providers()
+    if device == "cpu" or CUDA not in available:
+        return [CPU]
+    return [CUDA, CPU]
+
+
+@dataclass(slots=True)
+class ModelOutput:
+    logits: npt.NDArray[np.float32]  # [N, labels], raw
+    embedding: npt.NDArray[np.float32] | None  # [N, E] penultimate features, when the model has them
+
+
+class OnnxModel:
+    """A model version ready to run: thread-safe `run` (ONNX Runtime sessions are)."""
+
+    def __init__(self, directory: Path, *, device: str = "auto", intra_op_threads: int = 1) -> None:
+        self.directory = directory
+        self.manifest = Manifest.load(directory / "manifest.json")
+        if self.manifest.preprocessing_version != PREPROCESSING_VERSION:
+            raise FailedPrecondition(
+                f"model {self.key} needs preprocessing version {self.manifest.preprocessing_version!r}; "
+                f"this sidecar implements {PREPROCESSING_VERSION!r}"
+            )
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads
+        options.inter_op_num_threads = 1
+        # Spinning threads halve a serial caller's throughput on small machines.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(
+            str(directory / "model.onnx"), sess_options=options, providers=choose_providers(device)
+        )
+        self.provider: str = self.session.get_providers()[0]
+        self._inputs = {i.name for i in self.session.get_inputs()}
+        self._outputs = [o.name for o in self.session.get_outputs()]
+        if "image" not in self._inputs or "logits" not in self._outputs:
+            raise FailedPrecondition(f"model {self.key} lacks the 'image' input or the 'logits' output")
+
+    @property
+    def key(self) -> str:
+        return f"{self.manifest.name}/{self.manifest.version}"
+
+    @property
+    def text_dim(self) -> int:
+        if "text" not in self._inputs:
+            return 0
+        shape = next(i.shape for i in self.session.get_inputs() if i.name == "text")
+        return int(shape[1])
+
+    def run(self, images: npt.NDArray[np.float32], text: npt.NDArray[np.float32] | None = None) -> ModelOutput:
+        feeds: dict[str, npt.NDArray[np.float32]] = {"image": images}
+        if "text" in self._inputs:
+            feeds["text"] = text if text is not None else np.zeros((len(images), self.text_dim), np.float32)
+        names = ["logits"] + (["embedding"] if "embedding" in self._outputs else [])
+        results = self.session.run(names, feeds)
+        return ModelOutput(
+            logits=np.asarray(results[0], dtype=np.float32),
+            embedding=np.asarray(results[1], dtype=np.float32) if len(results) > 1 else None,
+        )

@@ -1,0 +1,1 @@
+"""Logs, metrics, drift and cost: how operators see into the sidecar."""

@@ -1,0 +1,1 @@
+"""The gRPC edge: server, servicers, interceptors, health."""

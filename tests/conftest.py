@@ -1,0 +1,69 @@
+"""Shared fixtures: a real sidecar on a loopback port, real models, real documents."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from sidecar.config import ModelSettings, Settings, ValidationSettings
+from tests.support.documents import sample_documents
+from tests.support.server import ServerThread
+from tests.support.tiny_model import write_tiny_model
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DOCS = ROOT.parent / "shared" / "real-docs"
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    write_tiny_model(root, "doc-classifier", "2.3", seed=1)
+    return root
+
+
+@pytest.fixture(scope="session")
+def models_root(tiny_models: Path) -> Path:
+    return tiny_models
+
+
+def make_settings(models_root: Path, **sections: object) -> Settings:
+    base: dict[str, object] = {
+        "server": {"address": "127.0.0.1:0", "workers": 2, "grace_period_s": 5.0},
+        "models": ModelSettings(root=models_root),
+        "validation": ValidationSettings(),
+    }
+    base.update(sections)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def server(models_root: Path) -> Iterator[ServerThread]:
+    running = ServerThread(make_settings(models_root)).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture()
+def channel(server: ServerThread) -> Iterator[grpc.Channel]:
+    with grpc.insecure_channel(server.address) as ch:
+        yield ch
+
+
+@pytest.fixture(scope="session")
+def documents() -> dict[str, bytes]:
+    return sample_documents()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not REAL_DOCS.is_dir():
+        skip = pytest.mark.skip(reason=f"{REAL_DOCS} is absent")
+        for item in items:
+            if "realdocs" in item.keywords:
+                item.add_marker(skip)
+
+
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")

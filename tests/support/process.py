@@ -1,0 +1,62 @@
+"""Run `python -m sidecar serve` as a real process and find its port from its JSON log."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import IO
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class SidecarProcess:
+    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        full_env = {**os.environ, "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0", **env}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "sidecar", "serve", *args],
+            cwd=ROOT,
+            env=full_env,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: list[dict[str, object]] = []
+        self.port = self._wait_for("serving", 60)["port"]
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def _wait_for(self, event: str, timeout: float) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        stream: IO[str] = self.proc.stderr  # type: ignore[assignment]
+        while time.monotonic() < deadline:
+            line = stream.readline()
+            if not line:
+                raise RuntimeError(f"the sidecar exited with {self.proc.wait()} before {event!r}")
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            self.lines.append(record)
+            if record.get("event") == event:
+                return record
+        raise TimeoutError(event)
+
+    def wait(self, timeout: float = 30) -> int:
+        stream: IO[str] = self.proc.stderr  # type: ignore[assignment]
+        for line in stream:
+            try:
+                self.lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
