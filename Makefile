@@ -26,7 +26,7 @@ venv: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip setuptools wheel
+	$(BIN)/pip install -q --upgrade pip setuptools wheel 'Cython>=3.1,<4'
 	$(BIN)/pip install -q -e clients/python -e '.[test]'
 	touch $@
 
