@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import (
@@ -37,10 +37,39 @@ class ServerSettings(BaseModel):
     default_deadline_s: float = Field(default=30.0, gt=0)
 
 
+# What a validation finding does: refuse the document, or accept it with a flag on the response.
+FindingPolicy = Literal["refuse", "flag"]
+
+
 class ValidationSettings(BaseModel):
     max_bytes: int = Field(default=10 * MiB, ge=1)
     # Refuse images whose declared pixel count exceeds this before decoding anything.
     max_pixels: int = Field(default=100_000_000, ge=1)
+    # Refuse PDFs whose page count estimate exceeds this (TOO_LARGE).
+    max_pages: int = Field(default=2_000, ge=1)
+    encrypted: FindingPolicy = "refuse"  # /Encrypt: the pages may be unreadable without a password
+    active_content: FindingPolicy = "refuse"  # /JavaScript, /JS, /Launch, /AA, /RichMedia, /XFA
+    embedded_file: FindingPolicy = "refuse"  # attachments; "flag" for Factur-X/ZUGFeRD e-invoices
+    trailing_data: FindingPolicy = "flag"  # bytes after the end marker (common in phone JPEGs)
+    polyglot: FindingPolicy = "refuse"  # the bytes are also another format (PDF header in an image, ZIP tail)
+
+
+class ScannerSettings(BaseModel):
+    """The clamd malware scanner (INSTREAM over a unix or TCP socket)."""
+
+    enabled: bool = True
+    # "unix:/path/to/clamd.sock" or "tcp:host:port".
+    address: str = f"unix:{ROOT / 'var' / 'clamd' / 'clamd.sock'}"
+    # False (default): scanner down refuses requests (UNAVAILABLE). True: they pass, flagged SCAN_SKIPPED.
+    fail_open: bool = False
+    connect_timeout_s: float = Field(default=1.0, gt=0)
+    # Per document: sending the bytes and waiting for the verdict.
+    scan_timeout_s: float = Field(default=10.0, gt=0)
+    # Must not exceed clamd's StreamMaxLength (deploy/clamav/clamd.conf.in sets 12M).
+    stream_max_bytes: int = Field(default=12 * MiB, ge=1)
+    chunk_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * MiB)
+    # Scans in flight at once, each on an IDSESSION connection kept for reuse (clamd MaxThreads is 4).
+    pool_size: int = Field(default=4, ge=1)
 
 
 class ModelSettings(BaseModel):
@@ -71,6 +100,7 @@ class Settings(BaseSettings):
 
     server: ServerSettings = ServerSettings()
     validation: ValidationSettings = ValidationSettings()
+    scanner: ScannerSettings = ScannerSettings()
     models: ModelSettings = ModelSettings()
     decision: DecisionSettings = DecisionSettings()
     logging: LoggingSettings = LoggingSettings()

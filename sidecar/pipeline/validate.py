@@ -1,7 +1,11 @@
 """Stage: validate the raw bytes and compute their digest, before anything is decoded.
 
-(Foundation version: size, emptiness, type sniffing and the digest. The structural
-walk and policy arrive with the validation issue.)
+One call into the hot path (`sidecar.hotpath.inspect_bytes`, compiled or its Python twin)
+sniffs the real type, walks the structure and hashes the bytes; this module adds what the
+caller declared (MIME type, file name) and the policy from `ValidationSettings`: the limits,
+and which findings refuse the document and which only flag it.
+
+Runs in the CPU executor: the compiled walk and hashlib both release the GIL.
 """
 
 from __future__ import annotations
@@ -9,30 +13,106 @@ from __future__ import annotations
 import os
 
 from sidecar import hotpath
-from sidecar.config import ValidationSettings
+from sidecar.config import FindingPolicy, ValidationSettings
 from sidecar.domain import DocKind, Document, Inspection
 from sidecar.errors import InvalidDocument, Reason
 
-_MIME = {"application/pdf": DocKind.PDF, "image/jpeg": DocKind.JPEG, "image/jpg": DocKind.JPEG, "image/png": DocKind.PNG}
-_EXT = {".pdf": DocKind.PDF, ".jpg": DocKind.JPEG, ".jpeg": DocKind.JPEG, ".png": DocKind.PNG}
+_MIME = {
+    "application/pdf": DocKind.PDF,
+    "application/x-pdf": DocKind.PDF,
+    "image/jpeg": DocKind.JPEG,
+    "image/jpg": DocKind.JPEG,
+    "image/pjpeg": DocKind.JPEG,
+    "image/png": DocKind.PNG,
+}
+_EXT = {".pdf": DocKind.PDF, ".jpg": DocKind.JPEG, ".jpeg": DocKind.JPEG, ".jpe": DocKind.JPEG, ".png": DocKind.PNG}
+# Declared types that say nothing about the content; they are not compared.
+_GENERIC_MIME = frozenset({"application/octet-stream", "binary/octet-stream"})
+
+# Finding (as the hot path names it) -> (reason when refused, human message).
+_FINDINGS: dict[str, tuple[Reason, str]] = {
+    "ENCRYPTED": (Reason.ENCRYPTED, "the PDF is encrypted"),
+    "ACTIVE_CONTENT": (Reason.ACTIVE_CONTENT, "the PDF contains active content"),
+    "EMBEDDED_FILE": (Reason.ACTIVE_CONTENT, "the PDF contains an embedded file"),
+    "TRAILING_DATA": (Reason.TRAILING_DATA, "the document has data after its end marker"),
+    "POLYGLOT": (Reason.POLYGLOT, "the document is also valid as another file format"),
+}
+
+
+def _policy(settings: ValidationSettings, finding: str) -> FindingPolicy:
+    policies: dict[str, FindingPolicy] = {
+        "ENCRYPTED": settings.encrypted,
+        "ACTIVE_CONTENT": settings.active_content,
+        "EMBEDDED_FILE": settings.embedded_file,
+        "TRAILING_DATA": settings.trailing_data,
+        "POLYGLOT": settings.polyglot,
+    }
+    return policies[finding]
+
+
+def _refuse(reason: Reason, message: str, digest: str, **metadata: str) -> InvalidDocument:
+    # The digest lets operators find the refused document in the logs; the bytes are never kept.
+    return InvalidDocument(message, reason, digest=digest, **metadata)
 
 
 def validate_document(doc: Document, settings: ValidationSettings) -> Inspection:
+    """Inspect `doc.content`; return what was learned or raise InvalidDocument with a precise reason."""
     size = len(doc.content)
     if size == 0:
         raise InvalidDocument("the document is empty", Reason.EMPTY)
     if size > settings.max_bytes:
+        # Refused before a single byte is hashed: the limit bounds the work per request.
         raise InvalidDocument(
-            f"the document is {size} bytes; the limit is {settings.max_bytes}", Reason.TOO_LARGE, limit=str(settings.max_bytes)
+            f"the document is {size} bytes; the limit is {settings.max_bytes}",
+            Reason.TOO_LARGE,
+            limit=str(settings.max_bytes),
         )
-    kind_name, digest = hotpath.sniff_and_digest(doc.content)
-    if kind_name is None:
-        raise InvalidDocument("only PDF, JPEG and PNG documents are accepted", Reason.UNSUPPORTED_TYPE)
-    kind = DocKind(kind_name)
+    raw = hotpath.inspect_bytes(doc.content)
+    if raw.kind is None:
+        raise _refuse(Reason(raw.reason or Reason.UNSUPPORTED_TYPE), raw.detail, raw.digest)
+    kind = DocKind(raw.kind)
+
     declared = doc.declared_mime.split(";")[0].strip().lower()
-    if declared and _MIME.get(declared) is not kind:
-        raise InvalidDocument(f"declared {declared!r} but the content is {kind.value}", Reason.TYPE_MISMATCH)
+    if declared and declared not in _GENERIC_MIME and _MIME.get(declared) is not kind:
+        raise _refuse(Reason.TYPE_MISMATCH, f"declared {declared!r} but the content is {kind.value}", raw.digest)
     ext = os.path.splitext(doc.filename)[1].lower()
     if ext and _EXT.get(ext) is not kind:
-        raise InvalidDocument(f"file name ends in {ext!r} but the content is {kind.value}", Reason.TYPE_MISMATCH)
-    return Inspection(kind=kind, digest=digest, size=size)
+        raise _refuse(
+            Reason.TYPE_MISMATCH, f"the file name ends in {ext!r} but the content is {kind.value}", raw.digest
+        )
+
+    if raw.reason is not None:
+        raise _refuse(Reason(raw.reason), f"{kind.value}: {raw.detail}", raw.digest)
+
+    if kind is not DocKind.PDF and raw.width * raw.height > settings.max_pixels:
+        raise _refuse(
+            Reason.DECOMPRESSION_BOMB,
+            f"the image is {raw.width}x{raw.height} pixels; the limit is {settings.max_pixels}",
+            raw.digest,
+            limit=str(settings.max_pixels),
+        )
+    if raw.page_count > settings.max_pages:
+        raise _refuse(
+            Reason.TOO_LARGE,
+            f"the PDF has about {raw.page_count} pages; the limit is {settings.max_pages}",
+            raw.digest,
+            limit=str(settings.max_pages),
+        )
+
+    flags: list[str] = []
+    for finding in raw.findings:
+        reason, message = _FINDINGS[finding]
+        if _policy(settings, finding) == "refuse":
+            if finding == "ACTIVE_CONTENT" and raw.active:
+                message = f"{message} (/{raw.active})"
+            raise _refuse(reason, message, raw.digest)
+        flags.append(finding)
+    return Inspection(
+        kind=kind,
+        digest=raw.digest,
+        size=size,
+        width=raw.width,
+        height=raw.height,
+        page_count=raw.page_count,
+        flags=tuple(flags),
+    )
