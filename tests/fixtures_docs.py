@@ -1,0 +1,266 @@
+"""Real documents of every flavour the decoder must handle, generated on the fly.
+
+Nothing here is a mock: each function returns the bytes of a genuine JPEG, PNG
+or PDF file (Pillow writes the images; the PDFs are written by hand, object by
+object, so the test suite needs no PDF-writing library). Keeping the generator
+in code keeps the committed binaries at zero bytes.
+
+Used by the decode/normalize/OCR/feature tests and by `bench/preprocess`.
+"""
+
+from __future__ import annotations
+
+import io
+import zlib
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+# A4 in PDF points and at 300 dpi.
+A4_PT = (595, 842)
+A4_300DPI = (2480, 3508)
+
+SAMPLE_LINES = (
+    "INVOICE 2024-0042",
+    "Bill to: Example Trading Company",
+    "Invoice date: 12 March 2024",
+    "Amount due: 1250.00 EUR",
+    "Payment terms: thirty days net",
+    "Thank you for your business",
+)
+
+
+def page_image(
+    size: tuple[int, int] = A4_300DPI, lines: Sequence[str] = SAMPLE_LINES, mode: str = "L", seed: int = 0
+) -> Image.Image:
+    """A document-like page: big legible text lines, a ruled table and a coloured logo block."""
+    return _page_image(size, tuple(lines), mode, seed).copy()
+
+
+@lru_cache(maxsize=16)
+def _page_image(size: tuple[int, int], lines: tuple[str, ...], mode: str, seed: int) -> Image.Image:
+    width, height = size
+    img = Image.new("RGB", size, (255, 255, 255))
+    draw = ImageDraw.Draw(img)
+    font_px = max(10, width // 40)
+    font = ImageFont.load_default(font_px)
+    margin = width // 12
+    y = height // 12
+    for line in lines:
+        draw.text((margin, y), line, fill=(0, 0, 0), font=font)
+        y += int(font_px * 1.8)
+    # A ruled table: most documents have one, and it gives the edges deskew/sharpness measure.
+    rng = np.random.default_rng(seed)
+    top = y + font_px
+    rows, cols = 8, 4
+    cell_h, cell_w = font_px * 1.6, (width - 2 * margin) / cols
+    for r in range(rows + 1):
+        draw.line(
+            [(margin, top + r * cell_h), (width - margin, top + r * cell_h)], fill=(0, 0, 0), width=max(1, width // 800)
+        )
+    for c in range(cols + 1):
+        x = margin + c * cell_w
+        draw.line([(x, top), (x, top + rows * cell_h)], fill=(0, 0, 0), width=max(1, width // 800))
+    for r in range(rows):
+        for c in range(cols):
+            value = f"{rng.integers(10, 9999)}"
+            draw.text(
+                (margin + c * cell_w + font_px // 3, top + r * cell_h + font_px // 5),
+                value,
+                fill=(40, 40, 40),
+                font=font,
+            )
+    # A coloured logo block in the top-right corner.
+    draw.rectangle(
+        [(width - margin - width // 6, height // 24), (width - margin, height // 24 + width // 12)], fill=(200, 30, 30)
+    )
+    return img.convert(mode) if mode != "RGB" else img
+
+
+def encode(img: Image.Image, fmt: str, **params: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **params)
+    return buf.getvalue()
+
+
+# --- JPEG -----------------------------------------------------------------------------------
+
+
+def jpeg(img: Image.Image | None = None, quality: int = 85) -> bytes:
+    return encode(img if img is not None else page_image(mode="RGB"), "JPEG", quality=quality)
+
+
+def jpeg_exif_rotated(img: Image.Image | None = None, orientation: int = 6) -> bytes:
+    """A JPEG stored sideways with an EXIF orientation that puts it upright again (as phones write them)."""
+    upright = img if img is not None else page_image(mode="RGB")
+    # exif_transpose applies the inverse of these to display the page upright.
+    stored = {
+        3: upright.transpose(Image.Transpose.ROTATE_180),
+        6: upright.transpose(Image.Transpose.ROTATE_90),
+        8: upright.transpose(Image.Transpose.ROTATE_270),
+    }[orientation]
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    return encode(stored, "JPEG", quality=85, exif=exif)
+
+
+def jpeg_cmyk(img: Image.Image | None = None) -> bytes:
+    return encode((img if img is not None else page_image(mode="RGB")).convert("CMYK"), "JPEG", quality=90)
+
+
+def jpeg_grey(img: Image.Image | None = None) -> bytes:
+    return encode((img if img is not None else page_image(mode="L")).convert("L"), "JPEG", quality=85)
+
+
+# --- PNG ------------------------------------------------------------------------------------
+
+
+def png(img: Image.Image | None = None) -> bytes:
+    return encode(img if img is not None else page_image(mode="L"), "PNG")
+
+
+def png_rgb(img: Image.Image | None = None) -> bytes:
+    return encode(img if img is not None else page_image(mode="RGB"), "PNG")
+
+
+def png_16bit(img: Image.Image | None = None) -> bytes:
+    grey = np.asarray((img if img is not None else page_image(mode="L")).convert("L"), dtype=np.uint16)
+    return encode(Image.fromarray(grey * 257), "PNG")  # full 16-bit range, mode I;16
+
+
+def png_palette_alpha(img: Image.Image | None = None) -> bytes:
+    """A palette PNG whose paper is fully transparent (must become white, not black)."""
+    page = (img if img is not None else page_image(mode="RGB")).convert("RGB")
+    rgba = page.convert("RGBA")
+    alpha = np.where(np.asarray(page.convert("L")) > 250, 0, 255).astype(np.uint8)
+    rgba.putalpha(Image.fromarray(alpha))
+    pal = rgba.quantize(16)  # FASTOCTREE keeps the alpha in the palette (written as tRNS)
+    return encode(pal, "PNG")
+
+
+# --- PDF ------------------------------------------------------------------------------------
+
+
+class _PdfWriter:
+    """The smallest honest PDF writer: numbered objects, a correct xref table, a trailer."""
+
+    def __init__(self) -> None:
+        self.objects: list[bytes] = []
+
+    def add(self, body: bytes) -> int:
+        self.objects.append(body)
+        return len(self.objects)
+
+    def stream(self, data: bytes, extra: bytes = b"", compress: bool = True) -> int:
+        if compress:
+            data = zlib.compress(data)
+            extra += b" /Filter /FlateDecode"
+        return self.add(b"<< /Length %d%s >>\nstream\n" % (len(data), extra) + data + b"\nendstream")
+
+    def build(self, page_ids: list[int], pages_id: int) -> bytes:
+        catalog = self.add(b"<< /Type /Catalog /Pages %d 0 R >>" % pages_id)
+        kids = b" ".join(b"%d 0 R" % p for p in page_ids)
+        self.objects[pages_id - 1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(page_ids))
+        out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+        offsets = []
+        for number, body in enumerate(self.objects, start=1):
+            offsets.append(len(out))
+            out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+        xref = len(out)
+        out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(self.objects) + 1)
+        out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+        out += b"trailer\n<< /Size %d /Root %d 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+            len(self.objects) + 1,
+            catalog,
+            xref,
+        )
+        return bytes(out)
+
+
+def _text_ops(lines: Sequence[str], size: tuple[int, int]) -> bytes:
+    ops = [b"BT /F1 18 Tf 60 %d Td 26 TL" % (size[1] - 80)]
+    for line in lines:
+        escaped = line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        ops.append(b"(%s) Tj T*" % escaped.encode("latin-1"))
+    ops.append(b"ET")
+    return b"\n".join(ops)
+
+
+def _table_ops(size: tuple[int, int], rows: int = 8) -> bytes:
+    ops = [b"0.8 w"]
+    top = size[1] - 300
+    for r in range(rows + 1):
+        ops.append(b"60 %d m %d %d l S" % (top - r * 22, size[0] - 60, top - r * 22))
+    for c in range(5):
+        x = 60 + c * (size[0] - 120) // 4
+        ops.append(b"%d %d m %d %d l S" % (x, top, x, top - rows * 22))
+    ops.append(b"0.8 0.1 0.1 rg %d %d 90 45 re f" % (size[0] - 160, size[1] - 80))
+    return b"\n".join(ops)
+
+
+def pdf(
+    pages: int = 1,
+    lines: Sequence[str] = SAMPLE_LINES,
+    text_layer: bool = True,
+    size: tuple[int, int] = A4_PT,
+) -> bytes:
+    """A vector PDF. With text_layer=False the page carries only drawings (no extractable text)."""
+    w = _PdfWriter()
+    pages_id = w.add(b"")  # filled in by build()
+    font = w.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    page_ids = []
+    for n in range(pages):
+        body = _table_ops(size)
+        if text_layer:
+            body = _text_ops([*lines, f"Page {n + 1} of {pages}"], size) + b"\n" + body
+        content = w.stream(body)
+        page_ids.append(
+            w.add(
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 %d 0 R >> >> "
+                b"/Contents %d 0 R >>" % (pages_id, size[0], size[1], font, content)
+            )
+        )
+    return w.build(page_ids, pages_id)
+
+
+def pdf_scanned(img: Image.Image | None = None, pages: int = 1, dpi: int = 150) -> bytes:
+    """A scanner's PDF: each page is one full-page JPEG image and there is no text layer."""
+    page = (img if img is not None else page_image(size=(A4_PT[0] * dpi // 72, A4_PT[1] * dpi // 72))).convert("L")
+    data = encode(page, "JPEG", quality=80)
+    w = _PdfWriter()
+    pages_id = w.add(b"")
+    image = w.stream(
+        data,
+        b" /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8"
+        b" /Filter /DCTDecode" % page.size,
+        compress=False,
+    )
+    content = w.stream(b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % A4_PT)
+    page_ids = [
+        w.add(
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << /XObject << /Im0 %d 0 R >> >> "
+            b"/Contents %d 0 R >>" % (pages_id, A4_PT[0], A4_PT[1], image, content)
+        )
+        for _ in range(pages)
+    ]
+    return w.build(page_ids, pages_id)
+
+
+@lru_cache(maxsize=4)
+def pdf_vector_heavy(paths: int = 200_000, size: tuple[int, int] = A4_PT) -> bytes:
+    """A page of many tiny filled paths: cheap to send, expensive to render (a rendering bomb)."""
+    rng = np.random.default_rng(1)
+    xs = rng.uniform(0, size[0], paths)
+    ys = rng.uniform(0, size[1], paths)
+    body = b"\n".join(
+        b"%.1f %.1f m %.1f %.1f l %.1f %.1f l f" % (x, y, x + 3, y, x, y + 3) for x, y in zip(xs, ys, strict=True)
+    )
+    w = _PdfWriter()
+    pages_id = w.add(b"")
+    content = w.stream(body)
+    page = w.add(
+        b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Contents %d 0 R >>" % (pages_id, *size, content)
+    )
+    return w.build([page], pages_id)
