@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import grpc
 import structlog
@@ -16,7 +15,6 @@ from sidecar.dataplane import DataPlane
 from sidecar.server.convert import document_from_proto, error_response, response_from_result
 from sidecar.server.errors import to_status
 from sidecar.server.requestid import HEADER, request_id_from
-
 
 log = structlog.get_logger(__name__)
 

@@ -1,0 +1,86 @@
+"""Latency of one Classify call end to end against the raw ONNX Runtime call, in one run.
+
+    .venv/bin/python bench/latency/run.py [--calls 100] [--out bench/latency/results.json]
+
+Starts a real sidecar process (`python -m sidecar serve`, shipped default model), sends
+sequential Classify calls through the Python client for a PNG, a JPEG and a PDF page,
+and times `session.run` of the same model on the same machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from doctriage import Client  # noqa: E402
+
+from sidecar.config import load_settings  # noqa: E402
+from sidecar.models.runtime import OnnxModel  # noqa: E402
+from tests.support.documents import sample_documents  # noqa: E402
+from tests.support.process import SidecarProcess  # noqa: E402
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    q = statistics.quantiles(samples, n=100)
+    return {"p50_ms": q[49] * 1e3, "p95_ms": q[94] * 1e3, "p99_ms": q[98] * 1e3, "n": len(samples)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=100)
+    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    args = parser.parse_args()
+    settings = load_settings()
+    model = OnnxModel(settings.models.root / settings.models.name / settings.models.default_version)
+    tensor = np.random.default_rng(0).normal(size=(1, 1, 256, 192)).astype(np.float32)
+    for _ in range(10):
+        model.run(tensor)
+    raw = []
+    for _ in range(args.calls):
+        t = time.perf_counter()
+        model.run(tensor)
+        raw.append(time.perf_counter() - t)
+
+    docs = sample_documents()
+    results: dict[str, object] = {"raw_onnxruntime_batch1": percentiles(raw)}
+    sidecar = SidecarProcess({})
+    try:
+        with Client(sidecar.address) as client:
+            for kind, content in docs.items():
+                for _ in range(5):
+                    client.classify(content)
+                samples, server_total = [], []
+                for _ in range(args.calls):
+                    t = time.perf_counter()
+                    r = client.classify(content)
+                    samples.append(time.perf_counter() - t)
+                    server_total.append(r.timings["total"])
+                results[f"classify_{kind}"] = percentiles(samples)
+                results[f"classify_{kind}_server_side"] = percentiles(server_total)
+    finally:
+        sidecar.kill()
+    results["machine"] = {
+        "cpu_count": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "model": model.key,
+        "provider": model.provider,
+    }
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
