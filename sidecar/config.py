@@ -83,6 +83,29 @@ class ModelSettings(BaseModel):
     device: str = "auto"
 
 
+class PreprocessSettings(BaseModel):
+    # PDF page 1: refuse pages with more objects than this before rendering (MALFORMED).
+    pdf_max_objects: int = Field(default=100_000, ge=1)
+    # PDF page 1: abandon a render that takes longer (MALFORMED); it holds the process-wide PDFium lock.
+    pdf_render_timeout_s: float = Field(default=1.0, gt=0)
+    # "auto" normalizes on the GPU (CuPy) when one is usable, else numpy; or "cpu" / "cuda".
+    device: str = "auto"
+
+
+class OcrSettings(BaseModel):
+    enabled: bool = True
+    # tessdata directory; None = $TESSDATA_PREFIX, then /usr/share/tesseract-ocr/5/tessdata.
+    tessdata: Path | None = None
+    languages: str = "eng"  # tesseract syntax, e.g. "eng+deu"
+    # PyTessBaseAPI instances (one per executor worker), created once at startup.
+    workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
+    # Per page; a page that takes longer yields no text (timed_out) rather than a stuck worker.
+    page_timeout_s: float = Field(default=5.0, gt=0)
+    # Longest side of the page image handed to tesseract (~250 dpi for A4).
+    max_side: int = Field(default=3000, ge=256)
+    cache_entries: int = Field(default=1024, ge=0)
+
+
 class DecisionSettings(BaseModel):
     accept: float = Field(default=0.85, ge=0, le=1)
     review_below: float = Field(default=0.60, ge=0, le=1)
@@ -103,6 +126,8 @@ class Settings(BaseSettings):
     scanner: ScannerSettings = ScannerSettings()
     models: ModelSettings = ModelSettings()
     decision: DecisionSettings = DecisionSettings()
+    preprocess: PreprocessSettings = PreprocessSettings()
+    ocr: OcrSettings = OcrSettings()
     logging: LoggingSettings = LoggingSettings()
 
     @classmethod

@@ -1,0 +1,135 @@
+"""CuPy preprocessing and ONNX Runtime CUDA IOBinding. Import only when gpu_available().
+
+One `CudaPreprocessor` per executor worker: it owns a CUDA stream and a pinned
+host staging buffer, so the uint8 page crosses PCIe once, asynchronously, and the
+float32 tensor never comes back to the host. `IoBindingRunner` binds that device
+tensor as the model input and keeps the outputs on the device until the small
+logits are copied back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import cupy as cp
+import numpy as np
+import numpy.typing as npt
+
+from sidecar.domain import Page
+from sidecar.gpu.resample import autocontrast_params, fit_page_xp, resize_weights
+from sidecar.pipeline.normalize import InputSpec
+
+# levels → ((clip((x - lo) * gain, 0, 255)) / 255 - mean) / std, in one pass over the canvas.
+_normalize_kernel = cp.ElementwiseKernel(
+    "float32 x, float32 lo, float32 gain, float32 mean, float32 std",
+    "float32 y",
+    "y = (fminf(fmaxf((x - lo) * gain, 0.0f), 255.0f) / 255.0f - mean) / std",
+    "doctriage_normalize",
+)
+
+
+class CudaPreprocessor:
+    """decode output (uint8 page on the host) → normalized float32 tensor on the device."""
+
+    def __init__(self, device_id: int = 0) -> None:
+        self.device_id = device_id
+        with cp.cuda.Device(device_id):
+            self.stream = cp.cuda.Stream(non_blocking=True)
+        self._pinned: npt.NDArray[np.uint8] = np.empty(0, np.uint8)
+        self._weights: dict[tuple[int, int, float], Any] = {}
+
+    def _staging(self, nbytes: int) -> npt.NDArray[np.uint8]:
+        if self._pinned.nbytes < nbytes:
+            memory = cp.cuda.alloc_pinned_memory(nbytes)
+            self._pinned = np.frombuffer(memory, np.uint8, nbytes)
+        return self._pinned[:nbytes]
+
+    def _weight(self, in_size: int, out_size: int, span: float) -> Any:
+        key = (in_size, out_size, span)
+        w = self._weights.get(key)
+        if w is None:
+            w = cp.asarray(resize_weights(in_size, out_size, span))
+            if len(self._weights) > 512:
+                self._weights.clear()
+            self._weights[key] = w
+        return w
+
+    def upload(self, image: npt.NDArray[np.uint8]) -> Any:
+        """Host page → device, through the pinned buffer, asynchronously on this worker's stream."""
+        # The previous page's copy may still be reading the staging buffer.
+        self.stream.synchronize()
+        staging = self._staging(image.nbytes).reshape(image.shape)
+        np.copyto(staging, image)
+        device = cp.empty(image.shape, dtype=cp.uint8)
+        device.set(staging, stream=self.stream)
+        return device
+
+    def normalize(self, page: Page, spec: InputSpec) -> Any:
+        """One page → cupy float32 C x H x W (same numbers as normalize_page within PARITY_TOLERANCE)."""
+        if spec.deskew:
+            raise ValueError("deskew runs on the CPU path only")
+        image = page.image
+        if spec.channels == 1 and image.ndim == 3:
+            image = np.asarray(np.rint(image @ np.array([0.299, 0.587, 0.114])).clip(0, 255), np.uint8)
+        with cp.cuda.Device(self.device_id), self.stream:
+            device = self.upload(np.ascontiguousarray(image))
+            if spec.channels == 3 and device.ndim == 2:
+                device = cp.repeat(device[:, :, None], 3, axis=2)
+            fitted = fit_page_xp(cp, device, spec, self._weight)
+            lo, gain = autocontrast_params(cp, fitted, spec)
+            out = _normalize_kernel(
+                fitted, np.float32(lo), np.float32(gain), np.float32(spec.mean), np.float32(spec.std)
+            )
+            chw = out[None, :, :] if out.ndim == 2 else cp.transpose(out, (2, 0, 1))
+            return cp.ascontiguousarray(chw)
+
+    def normalize_batch(self, pages: Sequence[Page], spec: InputSpec) -> Any:
+        """Pages → cupy float32 N x C x H x W, ready for IoBindingRunner.run."""
+        with cp.cuda.Device(self.device_id), self.stream:
+            batch = cp.stack([self.normalize(p, spec) for p in pages])
+        return batch
+
+    def synchronize(self) -> None:
+        self.stream.synchronize()
+
+
+class IoBindingRunner:
+    """Run an onnxruntime-gpu session on a device tensor: no host round trip for the input."""
+
+    def __init__(self, session: Any, device_id: int = 0) -> None:
+        self.session = session
+        self.device_id = device_id
+        self.provider: str = session.get_providers()[0]
+        if self.provider != "CUDAExecutionProvider":
+            raise RuntimeError(f"session runs on {self.provider}, not CUDA")
+        self._inputs = {i.name: i for i in session.get_inputs()}
+        self._outputs = [o.name for o in session.get_outputs()]
+
+    def run(
+        self, images: Any, text: npt.NDArray[np.float32] | None = None, stream: Any = None
+    ) -> dict[str, npt.NDArray[np.float32]]:
+        """images: cupy float32 N x C x H x W on this device → {"logits": ..., ["embedding": ...]} on the host."""
+        if stream is not None:
+            # ONNX Runtime uses its own stream: the preprocessing must have finished writing the input.
+            stream.synchronize()
+        images = cp.ascontiguousarray(images, dtype=cp.float32)
+        binding = self.session.io_binding()
+        binding.bind_input(
+            name="image",
+            device_type="cuda",
+            device_id=self.device_id,
+            element_type=np.float32,
+            shape=tuple(images.shape),
+            buffer_ptr=images.data.ptr,
+        )
+        if "text" in self._inputs:
+            width = int(self._inputs["text"].shape[1])
+            feats = text if text is not None else np.zeros((images.shape[0], width), np.float32)
+            binding.bind_cpu_input("text", np.ascontiguousarray(feats, dtype=np.float32))
+        wanted = [n for n in ("logits", "embedding") if n in self._outputs]
+        for name in wanted:
+            binding.bind_output(name, "cuda", self.device_id)
+        self.session.run_with_iobinding(binding)
+        values = binding.copy_outputs_to_cpu()  # in bind order
+        return {n: np.asarray(v, dtype=np.float32) for n, v in zip(wanted, values, strict=True)}

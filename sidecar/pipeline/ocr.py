@@ -1,0 +1,221 @@
+"""Stage (on demand): OCR of the first page with tesseract, through tesserocr.
+
+OCR costs 40 ms to ~1 s a page, 20-500x the rest of the pipeline: it runs only
+when a later stage needs text and the document has no text layer
+(`needs_ocr`). The engine holds one `PyTessBaseAPI` per executor worker,
+initialised once at startup (loading a language model takes ~100 ms); each
+page has a time limit; results are cached by content digest.
+
+The tesserocr wheel bundles its own tesseract 5.5 but not the language data:
+the tessdata directory comes from the settings, `$TESSDATA_PREFIX`, or the
+apt package (`tesseract-ocr-eng` → /usr/share/tesseract-ocr/5/tessdata).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image
+
+from sidecar.config import OcrSettings
+from sidecar.domain import Inspection, Page
+from sidecar.errors import Unavailable
+
+# With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
+# Read once when the OpenMP runtime starts, i.e. when tesserocr is first imported.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+
+_TESSDATA_CANDIDATES = (
+    Path("/usr/share/tesseract-ocr/5/tessdata"),
+    Path("/usr/share/tesseract-ocr/4.00/tessdata"),
+    Path("/usr/share/tessdata"),
+)
+# Pages whose text layer is shorter than this are treated as having none (scans with a stray
+# page number, or a PDF printer's empty text objects).
+MIN_TEXT_LAYER_CHARS = 16
+# decode_document decodes at twice its target (JPEG draft, PDF render scale ≤ 4 = 288 dpi):
+# this target keeps an A4 page at ~300 dpi, what tesseract is tuned for.
+_OCR_TARGET = (3508 // 2, 2480 // 2)
+
+
+@dataclass(frozen=True, slots=True)
+class OcrResult:
+    text: str
+    confidence: float  # tesseract's mean word confidence, 0-100; 0 when no word was found
+    seconds: float  # recognition time (0 when served from the cache)
+    timed_out: bool = False
+    cached: bool = False
+
+    @property
+    def char_count(self) -> int:
+        return len(self.text)
+
+
+def find_tessdata(configured: Path | None = None, languages: str = "eng") -> Path:
+    """The first tessdata directory holding every requested language; Unavailable if none does."""
+    env = os.environ.get("TESSDATA_PREFIX")
+    candidates = [p for p in (configured, Path(env) if env else None) if p is not None]
+    if configured is None:
+        candidates += _TESSDATA_CANDIDATES
+    wanted = [lang for lang in languages.split("+") if lang]
+    for directory in candidates:
+        if all((directory / f"{lang}.traineddata").is_file() for lang in wanted):
+            return directory
+    raise Unavailable(
+        f"no tessdata directory with {languages} (install tesseract-ocr-{wanted[0] if wanted else 'eng'} "
+        "or set TESSDATA_PREFIX)"
+    )
+
+
+def needs_ocr(page: Page) -> bool:
+    """True when the page carries no usable text layer (images, scans, drawings)."""
+    return page.text is None or len(page.text.strip()) < MIN_TEXT_LAYER_CHARS
+
+
+class OcrEngine:
+    """A pool of initialised tesseract instances; thread-safe, one page per instance at a time.
+
+    Construct once at startup (`OcrEngine.from_settings(settings.ocr)`), call
+    `extract_text` from executor threads, `close()` at shutdown.
+    """
+
+    def __init__(
+        self,
+        tessdata: Path,
+        languages: str = "eng",
+        workers: int = 1,
+        page_timeout_s: float = 5.0,
+        max_side: int = 3000,
+        cache_entries: int = 1024,
+    ) -> None:
+        try:
+            import tesserocr
+        except ImportError as exc:  # pragma: no cover - tesserocr is a hard dependency
+            raise Unavailable("tesserocr is not installed") from exc
+        self.tessdata = tessdata
+        self.languages = languages
+        self.page_timeout_s = page_timeout_s
+        self.max_side = max_side
+        self.version: str = tesserocr.tesseract_version().split()[1]
+        self._cache: OrderedDict[tuple[str, str], OcrResult] = OrderedDict()
+        self._cache_entries = cache_entries
+        self._cache_lock = threading.Lock()
+        self._pool: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._apis: list[Any] = []
+        # tesserocr wants the directory with a trailing separator.
+        path = str(tessdata).rstrip("/") + "/"
+        try:
+            for _ in range(workers):
+                api = tesserocr.PyTessBaseAPI(path=path, lang=languages, psm=tesserocr.PSM.AUTO)
+                self._apis.append(api)
+                self._pool.put(api)
+        except RuntimeError as exc:
+            self.close()
+            raise Unavailable(f"tesseract failed to initialise {languages} from {tessdata}") from exc
+
+    @classmethod
+    def from_settings(cls, settings: OcrSettings) -> OcrEngine:
+        return cls(
+            tessdata=find_tessdata(settings.tessdata, settings.languages),
+            languages=settings.languages,
+            workers=settings.workers,
+            page_timeout_s=settings.page_timeout_s,
+            max_side=settings.max_side,
+            cache_entries=settings.cache_entries,
+        )
+
+    def close(self) -> None:
+        for api in self._apis:
+            api.End()
+        self._apis.clear()
+
+    @contextmanager
+    def _api(self) -> Iterator[Any]:
+        # Never more callers than instances in practice (one per executor worker); a surplus waits.
+        api = self._pool.get()
+        try:
+            yield api
+        finally:
+            self._pool.put(api)
+
+    def extract_text(
+        self,
+        content: bytes,
+        inspection: Inspection,
+        *,
+        timeout_s: float | None = None,
+        max_pixels: int = 100_000_000,
+    ) -> OcrResult:
+        """OCR the document's first page at ~300 dpi (decoded here: the model-size page is too small).
+
+        Cached by (digest, languages). Raises InvalidDocument when the document cannot be decoded.
+        """
+        key = (inspection.digest, self.languages)
+        if inspection.digest and (hit := self._cache_get(key)) is not None:
+            return hit
+        from sidecar.pipeline.decode import decode_document
+
+        page = decode_document(content, inspection, _OCR_TARGET, max_pixels)
+        result = self.recognize(page.image, timeout_s=timeout_s)
+        if inspection.digest and not result.timed_out:
+            self._cache_put(key, result)
+        return result
+
+    def recognize(self, image: npt.NDArray[np.uint8], *, timeout_s: float | None = None) -> OcrResult:
+        """OCR one grey (HxW) or RGB (HxWx3) page image; never cached."""
+        image = _prepare(image, self.max_side)
+        limit = self.page_timeout_s if timeout_s is None else min(timeout_s, self.page_timeout_s)
+        height, width = image.shape[:2]
+        channels = 1 if image.ndim == 2 else image.shape[2]
+        data = image.tobytes()  # tesseract keeps a pointer to it until recognition ends
+        with self._api() as api:
+            started = time.perf_counter()
+            api.SetImageBytes(data, width, height, channels, width * channels)
+            done = api.Recognize(timeout=max(1, int(limit * 1000)))
+            if not done:
+                api.Clear()
+                return OcrResult(text="", confidence=0.0, seconds=time.perf_counter() - started, timed_out=True)
+            text = api.GetUTF8Text().strip()
+            confidence = float(api.MeanTextConf()) if text else 0.0
+            seconds = time.perf_counter() - started
+            api.Clear()
+        return OcrResult(text=text, confidence=confidence, seconds=seconds)
+
+    def _cache_get(self, key: tuple[str, str]) -> OcrResult | None:
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is None:
+                return None
+            self._cache.move_to_end(key)
+        return replace(hit, cached=True, seconds=0.0)
+
+    def _cache_put(self, key: tuple[str, str], result: OcrResult) -> None:
+        if self._cache_entries <= 0:
+            return
+        with self._cache_lock:
+            self._cache[key] = result
+            self._cache.move_to_end(key)
+            while len(self._cache) > self._cache_entries:
+                self._cache.popitem(last=False)
+
+
+def _prepare(image: npt.NDArray[np.uint8], max_side: int) -> npt.NDArray[np.uint8]:
+    if image.ndim == 3 and image.shape[2] != 3:
+        raise ValueError(f"OCR takes grey or RGB pages, not {image.shape[2]} channels")
+    height, width = image.shape[:2]
+    if max(height, width) > max_side:
+        scale = max_side / max(height, width)
+        size = (max(1, round(width * scale)), max(1, round(height * scale)))
+        image = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
+    return np.ascontiguousarray(image, dtype=np.uint8)

@@ -1,0 +1,96 @@
+"""CPU and GPU preprocessing agree, and the model gives the same label either way. Needs CUDA.
+
+Skips cleanly on machines without a usable GPU or without the `[gpu]` extra.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sidecar.domain import DocKind, Inspection, Page
+from sidecar.gpu import gpu_available
+from sidecar.gpu.resample import PARITY_MEAN_TOLERANCE, PARITY_TOLERANCE
+from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.normalize import InputSpec, normalize_page, to_batch
+from tests import fixtures_docs as docs
+
+pytestmark = [
+    pytest.mark.gpu,
+    pytest.mark.skipif(not gpu_available(), reason="no usable CUDA device (or cupy is not installed)"),
+]
+
+FLAVOURS = {
+    "jpeg": (DocKind.JPEG, docs.jpeg),
+    "jpeg_exif_rotated": (DocKind.JPEG, docs.jpeg_exif_rotated),
+    "png": (DocKind.PNG, docs.png),
+    "png_16bit": (DocKind.PNG, docs.png_16bit),
+    "png_palette_alpha": (DocKind.PNG, docs.png_palette_alpha),
+    "pdf": (DocKind.PDF, docs.pdf),
+    "pdf_scanned": (DocKind.PDF, docs.pdf_scanned),
+}
+
+
+def decoded(flavour: str, spec: InputSpec) -> Page:
+    kind, make = FLAVOURS[flavour]
+    content = make()
+    return decode_document(
+        content,
+        Inspection(kind=kind, digest="", size=len(content)),
+        (spec.height, spec.width),
+        10**8,
+        mode=spec.decode_mode,
+    )
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("flavour", sorted(FLAVOURS))
+def test_gpu_tensor_matches_cpu(flavour: str, channels: int) -> None:
+    from sidecar.gpu.cuda import CudaPreprocessor
+
+    spec = InputSpec(channels=channels)
+    page = decoded(flavour, spec)
+    gpu = CudaPreprocessor().normalize(page, spec).get()
+    cpu = normalize_page(page, spec)
+    assert gpu.shape == cpu.shape and gpu.dtype == np.float32
+    diff = np.abs(gpu - cpu)
+    assert float(diff.max()) <= PARITY_TOLERANCE
+    assert float(diff.mean()) <= PARITY_MEAN_TOLERANCE
+
+
+def test_batch_on_device_matches_cpu_batch() -> None:
+    from sidecar.gpu.cuda import CudaPreprocessor
+
+    spec = InputSpec()
+    pages = [decoded(f, spec) for f in sorted(FLAVOURS)]
+    pre = CudaPreprocessor()
+    batch = pre.normalize_batch(pages, spec)
+    pre.synchronize()
+    cpu = to_batch([normalize_page(p, spec) for p in pages])
+    assert batch.shape == cpu.shape
+    assert float(np.abs(batch.get() - cpu).max()) <= PARITY_TOLERANCE
+
+
+def test_iobinding_gives_the_cpu_label(tmp_path: Path) -> None:
+    ort = pytest.importorskip("onnxruntime")
+    if "CUDAExecutionProvider" not in ort.get_available_providers():
+        pytest.skip("onnxruntime without CUDA (install the [gpu] extra: onnxruntime-gpu)")
+    from sidecar.gpu.cuda import CudaPreprocessor, IoBindingRunner
+    from tests.support.tiny_model import write_tiny_model
+
+    model = write_tiny_model(tmp_path) / "model.onnx"
+    cuda = ort.InferenceSession(str(model), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
+    if cuda.get_providers()[0] != "CUDAExecutionProvider":
+        pytest.skip("onnxruntime fell back to CPU")
+    cpu = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
+    spec = InputSpec()
+    pages = [decoded(f, spec) for f in sorted(FLAVOURS)]
+    pre = CudaPreprocessor()
+    device_batch = pre.normalize_batch(pages, spec)
+    out = IoBindingRunner(cuda).run(device_batch, stream=pre.stream)
+    ref = cpu.run(["logits"], {"image": to_batch([normalize_page(p, spec) for p in pages])})[0]
+    assert out["logits"].shape == ref.shape
+    np.testing.assert_array_equal(out["logits"].argmax(axis=1), ref.argmax(axis=1))
+    assert float(np.abs(out["logits"] - ref).max()) < 0.05

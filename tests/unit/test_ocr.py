@@ -1,0 +1,135 @@
+"""OCR with the real tesseract (through tesserocr) on real generated documents."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sidecar.config import OcrSettings
+from sidecar.domain import DocKind, Inspection, Page
+from sidecar.errors import InvalidDocument, Unavailable
+from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.ocr import OcrEngine, find_tessdata, needs_ocr
+from tests import fixtures_docs as docs
+
+pytest.importorskip("tesserocr")
+try:
+    TESSDATA = find_tessdata()
+except Unavailable:  # pragma: no cover - `make test` installs tesseract-ocr-eng
+    pytest.skip("no tessdata with eng (apt install tesseract-ocr-eng)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[OcrEngine]:
+    ocr = OcrEngine(TESSDATA, workers=2, page_timeout_s=10.0, cache_entries=8)
+    yield ocr
+    ocr.close()
+
+
+def inspect(content: bytes, kind: DocKind, digest: str) -> Inspection:
+    return Inspection(kind=kind, digest=digest, size=len(content))
+
+
+def words(text: str) -> set[str]:
+    return {w.strip(".,:").lower() for w in text.split()}
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("jpeg", DocKind.JPEG), ("png", DocKind.PNG), ("jpeg_exif_rotated", DocKind.JPEG), ("pdf_scanned", DocKind.PDF)],
+)
+def test_reads_the_text_of_a_page(engine: OcrEngine, name: str, kind: DocKind) -> None:
+    content = getattr(docs, name)()
+    result = engine.extract_text(content, inspect(content, kind, f"digest-{name}"))
+    assert not result.timed_out and not result.cached
+    found = words(result.text)
+    assert {"invoice", "2024-0042", "amount", "due", "1250.00", "eur"} <= found
+    assert result.confidence > 80
+    assert result.seconds > 0
+
+
+def test_results_are_cached_by_digest(engine: OcrEngine) -> None:
+    content = docs.png()
+    first = engine.extract_text(content, inspect(content, DocKind.PNG, "cache-me"))
+    second = engine.extract_text(content, inspect(content, DocKind.PNG, "cache-me"))
+    assert second.cached and second.seconds == 0.0 and second.text == first.text
+    # Without a digest nothing is cached.
+    third = engine.extract_text(content, inspect(content, DocKind.PNG, ""))
+    assert not third.cached
+
+
+def test_blank_page_has_no_text_and_zero_confidence(engine: OcrEngine) -> None:
+    result = engine.recognize(np.full((1200, 900), 255, dtype=np.uint8))
+    assert result.text == "" and result.confidence == 0.0 and not result.timed_out
+
+
+def test_page_time_limit_gives_up_and_the_instance_stays_usable(engine: OcrEngine) -> None:
+    image = np.asarray(docs.page_image(lines=docs.SAMPLE_LINES * 6), dtype=np.uint8)
+    result = engine.recognize(image, timeout_s=0.01)
+    assert result.timed_out and result.text == ""
+    # Layout analysis is not interruptible: the limit is honoured to within a fraction of a second.
+    assert result.seconds < 1.5
+    after = engine.recognize(np.asarray(docs.page_image(), dtype=np.uint8))
+    assert not after.timed_out and "invoice" in words(after.text)
+
+
+def test_parallel_callers_share_the_pool(engine: OcrEngine) -> None:
+    image = np.asarray(docs.page_image(size=(1240, 1754)), dtype=np.uint8)
+    texts: list[str] = []
+    lock = threading.Lock()
+
+    def work() -> None:
+        text = engine.recognize(image).text
+        with lock:
+            texts.append(text)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(texts) == 4 and all("INVOICE" in t for t in texts) and len(set(texts)) == 1
+
+
+def test_rgb_images_are_accepted(engine: OcrEngine) -> None:
+    result = engine.recognize(np.asarray(docs.page_image(size=(1240, 1754), mode="RGB"), dtype=np.uint8))
+    assert "invoice" in words(result.text)
+
+
+def test_undecodable_documents_raise_invalid_document(engine: OcrEngine) -> None:
+    with pytest.raises(InvalidDocument):
+        engine.extract_text(b"\x89PNG\r\n\x1a\nbroken", inspect(b"", DocKind.PNG, "broken"))
+
+
+def test_needs_ocr_only_without_a_text_layer() -> None:
+    for content, expected in ((docs.pdf(), False), (docs.pdf(text_layer=False), True), (docs.pdf_scanned(), True)):
+        page = decode_document(content, inspect(content, DocKind.PDF, ""), (256, 192), 10**8)
+        assert needs_ocr(page) is expected
+    image_page = Page(image=np.zeros((2, 2), np.uint8), source_width=2, source_height=2)
+    assert needs_ocr(image_page)
+
+
+def test_tessdata_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(Unavailable):
+        find_tessdata(tmp_path)  # an explicit directory without eng.traineddata
+    (tmp_path / "eng.traineddata").write_bytes(b"")
+    assert find_tessdata(tmp_path) == tmp_path
+    monkeypatch.setenv("TESSDATA_PREFIX", str(tmp_path))
+    assert find_tessdata() == tmp_path
+    monkeypatch.delenv("TESSDATA_PREFIX")
+    with pytest.raises(Unavailable):
+        find_tessdata(languages="xxx")
+
+
+def test_engine_from_settings() -> None:
+    engine = OcrEngine.from_settings(OcrSettings(workers=1, languages="eng+deu"))
+    try:
+        assert engine.languages == "eng+deu" and engine.version.startswith("5.")
+        assert os.environ["OMP_THREAD_LIMIT"] == "1"
+    finally:
+        engine.close()
