@@ -82,7 +82,7 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
         )
 
     if raw.reason is not None:
-        raise _refuse(Reason(raw.reason), f"{kind.value}: {raw.detail}", raw.digest)
+        raise _refuse(Reason(raw.reason), raw.detail, raw.digest)
 
     if kind is not DocKind.PDF and raw.width * raw.height > settings.max_pixels:
         raise _refuse(
