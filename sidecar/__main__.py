@@ -16,7 +16,17 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start the sidecar")
     serve.add_argument("--config", help="TOML settings file (also DOCTRIAGE_CONFIG)")
     serve.add_argument("--address", help="host:port to listen on (also DOCTRIAGE_SERVER__ADDRESS)")
+    hash_key = sub.add_parser("hash-key", help="print a new API key (or hash --key) and its config entry")
+    hash_key.add_argument("--id", default="client", help="key id (logged in audit lines)")
+    hash_key.add_argument("--roles", default="classify", help="comma-separated: classify,review,admin")
+    hash_key.add_argument("--method", choices=("sha256", "scrypt"), default="sha256")
+    hash_key.add_argument("--key", help="hash this key instead of generating one (beware shell history)")
     args = parser.parse_args(argv)
+    if args.command == "hash-key":
+        from sidecar.server.auth import print_key_entry
+
+        print_key_entry(args.id, args.roles, args.method, args.key)
+        return 0
     if args.config:
         os.environ["DOCTRIAGE_CONFIG"] = args.config
     settings = load_settings()

@@ -35,6 +35,10 @@ def make_settings(models_root: Path, **sections: object) -> Settings:
         "server": {"address": "127.0.0.1:0", "workers": 2, "grace_period_s": 5.0},
         "models": ModelSettings(root=models_root),
         "validation": ValidationSettings(),
+        # Auth is on in production; tests that exercise it pass their own `auth` section.
+        "auth": {"enabled": False},
+        # No fixed exporter port in tests: an ephemeral one, shared by every server of the session.
+        "metrics": {"port": 0},
     }
     base.update(sections)
     return Settings(**base)  # type: ignore[arg-type]

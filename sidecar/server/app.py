@@ -1,34 +1,54 @@
-"""The grpc.aio server: services, health, reflection, limits and graceful shutdown."""
+"""The grpc.aio server: services, gateway, health, reflection, metrics, limits and graceful shutdown."""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import grpc
 import structlog
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from sidecar.config import Settings
+from sidecar.config import AuthSettings, Settings
 from sidecar.dataplane import DataPlane
 from sidecar.models.registry import ModelRegistry
+from sidecar.observability import metrics, recorder
+from sidecar.server import health as health_module
+from sidecar.server.auth import Authenticator
 from sidecar.server.errors import ErrorInterceptor
+from sidecar.server.gateway import GatewayInterceptor
+from sidecar.server.health import HealthManager
+from sidecar.server.ratelimit import RateLimiter
 from sidecar.server.servicers import AdminServicer, ClassifierServicer
 
 log = structlog.get_logger(__name__)
 
 CLASSIFIER = classifier_pb2.DESCRIPTOR.services_by_name["Classifier"].full_name
 ADMIN = admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name
-SERVING = health_pb2.HealthCheckResponse.SERVING
-NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 
 
 def _device_name(registry: ModelRegistry) -> str:
     providers = {m.provider for m in registry.ready()}
     return "cuda" if "CUDAExecutionProvider" in providers else "cpu"
+
+
+def server_credentials(auth: AuthSettings) -> grpc.ServerCredentials | None:
+    """TLS when a certificate and key are configured; mutual TLS when a client CA is too."""
+    if auth.tls_cert_file is None and auth.tls_key_file is None:
+        return None
+    if auth.tls_cert_file is None or auth.tls_key_file is None:
+        raise ValueError("auth.tls_cert_file and auth.tls_key_file must be set together")
+    ca = auth.client_ca_file.read_bytes() if auth.client_ca_file is not None else None
+    return grpc.ssl_server_credentials(
+        [(auth.tls_key_file.read_bytes(), auth.tls_cert_file.read_bytes())],
+        root_certificates=ca,
+        require_client_auth=ca is not None,
+    )
 
 
 class SidecarServer:
@@ -39,53 +59,95 @@ class SidecarServer:
         self.started_at = time.monotonic()
         self.registry = ModelRegistry(settings.models)
         self.dataplane = DataPlane(settings, self.registry)
+        self.recorder = recorder.Recorder(settings, self._drift_reference)
         self.port = 0
+        self.metrics_port = 0
         self._stopped = asyncio.Event()
 
+    def _drift_reference(self, name: str, version: str) -> Mapping[str, Any] | None:
+        try:
+            raw = self.registry.get(name, version).manifest.raw
+        except Exception:  # noqa: BLE001 - a model without a session has no reference to compare with
+            return None
+        reference = raw.get("drift_reference")
+        return reference if isinstance(reference, Mapping) else None
+
     def load_models(self) -> None:
-        m = self.settings.models
-        self.registry.load(m.name, m.default_version)
+        # The data plane knows which versions the split, the shadow and the fallback need.
+        self.dataplane.startup()
+
+    def _models_ready(self) -> bool:
+        ready = bool(self.registry.ready())
+        metrics.MODEL_INFO.clear()
+        for entry in self.registry.entries():
+            metrics.MODEL_INFO.labels(
+                name=entry.name,
+                version=entry.version,
+                provider=entry.model.provider if entry.model is not None else "",
+                state=entry.state.value,
+            ).set(1)
+        return ready
 
     async def start(self) -> int:
+        settings = self.settings
+        if not settings.auth.enabled:
+            log.warning("auth_disabled", detail="every caller has every role; enable auth outside tests")
+        elif not settings.auth.keys:
+            log.warning("auth_no_keys", detail="auth is enabled but no API key is configured: every RPC is refused")
         # grpc.aio objects bind to the running loop: create them here, not in __init__.
-        self.health = health.aio.HealthServicer()
+        self.health = HealthManager((CLASSIFIER,), ADMIN, self._models_ready, settings.scanner)
+        gateway = GatewayInterceptor(Authenticator(settings.auth), RateLimiter(settings.rate_limit))
         # gRPC's own limit sits above ours so that a document a little too big gets our
         # documented TOO_LARGE instead of a transport error.
-        max_message = 2 * self.settings.validation.max_bytes + 1024 * 1024
+        max_message = 2 * settings.validation.max_bytes + 1024 * 1024
         self.server = grpc.aio.server(
-            interceptors=[ErrorInterceptor()],
+            # The error interceptor is outermost: it maps what the gateway raises too.
+            interceptors=[ErrorInterceptor(), gateway],
             options=[
                 ("grpc.max_receive_message_length", max_message),
                 ("grpc.max_send_message_length", max_message),
                 ("grpc.so_reuseport", 0),
             ],
-            maximum_concurrent_rpcs=self.settings.server.max_concurrent_requests * 4,
+            maximum_concurrent_rpcs=settings.server.max_concurrent_requests * 4,
         )
         await asyncio.get_running_loop().run_in_executor(self.dataplane.executor, self.load_models)
         classifier_pb2_grpc.add_ClassifierServicer_to_server(
-            ClassifierServicer(self.dataplane, stream_window=2 * self.settings.server.workers + 2), self.server
+            ClassifierServicer(self.dataplane, stream_window=2 * settings.server.workers + 2), self.server
         )
         admin_pb2_grpc.add_AdminServicer_to_server(
             AdminServicer(self.dataplane, _device_name(self.registry), self.started_at), self.server
         )
-        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
         reflection.enable_server_reflection(
             (CLASSIFIER, ADMIN, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME),
             self.server,
         )
-        self.port = self.server.add_insecure_port(self.settings.server.address)
+        credentials = server_credentials(settings.auth)
+        if credentials is None:
+            self.port = self.server.add_insecure_port(settings.server.address)
+        else:
+            self.port = self.server.add_secure_port(settings.server.address, credentials)
         if self.port == 0:
-            raise RuntimeError(f"cannot bind {self.settings.server.address}")
+            raise RuntimeError(f"cannot bind {settings.server.address}")
+        recorder.install(self.recorder)
+        health_module.install(self.health)
+        metrics.START_TIME.set(time.time())
+        if settings.metrics.enabled:
+            self.metrics_port = metrics.start_exporter(settings.metrics.address, settings.metrics.port)
         await self.server.start()
-        await self._set_health()
-        log.info("serving", address=self.settings.server.address, port=self.port, device=_device_name(self.registry))
+        await self.health.refresh()
+        self.health.start()
+        log.info(
+            "serving",
+            address=settings.server.address,
+            port=self.port,
+            tls=credentials is not None,
+            mtls=settings.auth.client_ca_file is not None,
+            auth=settings.auth.enabled,
+            metrics_port=self.metrics_port,
+            device=_device_name(self.registry),
+        )
         return self.port
-
-    async def _set_health(self) -> None:
-        ready = bool(self.registry.ready()) and not self.dataplane.draining
-        await self.health.set("", SERVING if ready else NOT_SERVING)
-        await self.health.set(CLASSIFIER, SERVING if ready else NOT_SERVING)
-        await self.health.set(ADMIN, NOT_SERVING if self.dataplane.draining else SERVING)
 
     async def stop(self, grace: float | None = None) -> None:
         """Graceful: NOT_SERVING, refuse new RPCs, let accepted ones finish within the grace period."""
@@ -94,11 +156,16 @@ class SidecarServer:
         grace = self.settings.server.grace_period_s if grace is None else grace
         log.info("draining", in_flight=self.dataplane.in_flight, grace_s=grace)
         self.dataplane.draining = True
-        await self._set_health()
+        await self.health.drain()
         # grpc refuses new RPCs at once and cancels whatever is still running after `grace`.
         await self.server.stop(grace)
         drained = self.dataplane.in_flight == 0
-        self.dataplane.close()
+        await self.dataplane.aclose()  # batchers and shadow tasks
+        self.dataplane.close()  # the executor, then the review store (WAL checkpoint on close)
+        if recorder.current() is self.recorder:
+            recorder.install(None)
+        if health_module.current() is self.health:
+            health_module.install(None)
         self._stopped.set()
         log.info("stopped", drained=drained)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import time
@@ -10,6 +11,8 @@ from collections.abc import Iterable
 
 HEADER = "x-request-id"
 _VALID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# Set by the gateway interceptor for the RPC it admits, so that it and the servicer agree.
+assigned: contextvars.ContextVar[str | None] = contextvars.ContextVar("doctriage_request_id", default=None)
 
 
 def uuid7() -> str:
@@ -23,6 +26,9 @@ def uuid7() -> str:
 
 
 def request_id_from(metadata: Iterable[tuple[str, str | bytes]] | None) -> str:
+    already = assigned.get()
+    if already is not None:
+        return already
     for key, value in metadata or ():
         if key.lower() == HEADER and isinstance(value, str) and _VALID.match(value):
             return value

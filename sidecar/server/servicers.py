@@ -12,6 +12,7 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_p
 
 from sidecar import __version__, hotpath
 from sidecar.dataplane import DataPlane
+from sidecar.server import health, stats
 from sidecar.server.convert import document_from_proto, error_response, response_from_result
 from sidecar.server.errors import to_status
 from sidecar.server.requestid import HEADER, request_id_from
@@ -133,7 +134,16 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
             config_digest=self.dataplane.settings.digest(),
             serving=not self.dataplane.draining and bool(self.dataplane.registry.ready()),
             hotpath=hotpath.IMPLEMENTATION,
+            scanner_available=health.scanner_available(),
         )
+
+    async def GetStats(self, request: admin_pb2.GetStatsRequest, context: grpc.aio.ServicerContext) -> admin_pb2.Stats:
+        return stats.collect_stats()
+
+    async def GetDrift(
+        self, request: admin_pb2.GetDriftRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.DriftReport:
+        return stats.drift_report()
 
     async def ListModels(
         self, request: admin_pb2.ListModelsRequest, context: grpc.aio.ServicerContext

@@ -15,7 +15,14 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class SidecarProcess:
     def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
-        full_env = {**os.environ, "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0", **env}
+        full_env = {
+            **os.environ,
+            "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0",
+            # Production defaults are auth on and the exporter on :9464; tests opt in to auth.
+            "DOCTRIAGE_AUTH__ENABLED": "false",
+            "DOCTRIAGE_METRICS__PORT": "0",
+            **env,
+        }
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "sidecar", "serve", *args],
             cwd=ROOT,
