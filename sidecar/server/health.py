@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 from collections.abc import Callable
 
 import structlog
@@ -18,33 +17,12 @@ from grpc_health.v1 import health, health_pb2
 
 from sidecar.config import ScannerSettings
 from sidecar.observability import metrics as m
+from sidecar.pipeline.scan import Scanner
 
 log = structlog.get_logger(__name__)
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
-
-
-def ping_clamd(settings: ScannerSettings) -> bool:
-    """True when clamd answers PING with PONG within the connect timeout (blocking; run in a thread)."""
-    kind, _, where = settings.address.partition(":")
-    try:
-        if kind == "unix":
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            target: str | tuple[str, int] = where
-        elif kind == "tcp":
-            host, _, port = where.rpartition(":")
-            sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
-            target = (host.strip("[]"), int(port))
-        else:
-            return False
-        with sock:
-            sock.settimeout(settings.connect_timeout_s)
-            sock.connect(target)
-            sock.sendall(b"zPING\0")
-            return sock.recv(16).rstrip(b"\0\n") == b"PONG"
-    except (OSError, ValueError):
-        return False
 
 
 class HealthManager:
@@ -61,6 +39,8 @@ class HealthManager:
         self.admin_service = admin_service
         self.models_ready = models_ready
         self.scanner = scanner
+        # Its own client: a health probe must not take a slot of the scanning pool.
+        self._probe = Scanner(scanner) if scanner.enabled else None
         self.interval_s = interval_s
         self.draining = False
         self.scanner_available = False
@@ -68,10 +48,13 @@ class HealthManager:
         self._task: asyncio.Task[None] | None = None
 
     async def check_scanner(self) -> bool:
-        if not self.scanner.enabled:
+        if self._probe is None:
             self.scanner_available = False
             return True
-        self.scanner_available = await asyncio.to_thread(ping_clamd, self.scanner)
+        if self.draining:
+            return self.scanner_available or self.scanner.fail_open
+        assert self._probe is not None
+        self.scanner_available = await self._probe.ping()
         return self.scanner_available or self.scanner.fail_open
 
     async def refresh(self) -> bool:
@@ -117,6 +100,8 @@ class HealthManager:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._probe is not None:
+            await self._probe.close()
 
 
 _current: HealthManager | None = None
