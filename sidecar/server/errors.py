@@ -114,7 +114,12 @@ def _wrap_unary(behavior: Callable[..., Any]) -> Callable[..., Any]:
 def _wrap_stream(behavior: Callable[..., Any]) -> Callable[..., Any]:
     async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
         try:
-            async for response in behavior(request, context):
+            responses = behavior(request, context)
+            if not hasattr(responses, "__aiter__"):
+                # A handler that writes with context.write() (grpc's health Watch) is a coroutine.
+                await responses
+                return
+            async for response in responses:
                 yield response
         except grpc.aio.AbortError:
             raise

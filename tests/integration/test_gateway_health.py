@@ -1,0 +1,113 @@
+"""grpc.health.v1 transitions: model readiness, scanner reachability (or fail-open), drain; Watch."""
+
+from __future__ import annotations
+
+import queue
+import socket
+import threading
+from pathlib import Path
+
+import grpc
+import pytest
+from doctriage.v1 import admin_pb2, admin_pb2_grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from sidecar.config import ROOT
+from tests.conftest import make_settings
+from tests.support.server import ServerThread
+
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+CLASSIFIER, ADMIN = "doctriage.v1.Classifier", "doctriage.v1.Admin"
+NOWHERE = "tcp:127.0.0.1:9"  # discard port: nothing listens, connections are refused at once
+
+
+def _health(server: ServerThread) -> dict[str, int]:
+    with grpc.insecure_channel(server.address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        return {
+            s: stub.Check(health_pb2.HealthCheckRequest(service=s), timeout=10).status for s in ("", CLASSIFIER, ADMIN)
+        }
+
+
+def _run(settings: object) -> ServerThread:
+    return ServerThread(settings).start()  # type: ignore[arg-type]
+
+
+def test_scanner_down_is_not_serving_unless_fail_open(models_root: Path) -> None:
+    closed = _run(make_settings(models_root, scanner={"address": NOWHERE, "fail_open": False}))
+    try:
+        assert _health(closed) == {"": NOT_SERVING, CLASSIFIER: NOT_SERVING, ADMIN: SERVING}
+    finally:
+        closed.stop()
+    open_ = _run(make_settings(models_root, scanner={"address": NOWHERE, "fail_open": True}))
+    try:
+        assert _health(open_) == {"": SERVING, CLASSIFIER: SERVING, ADMIN: SERVING}
+        with grpc.insecure_channel(open_.address) as channel:
+            status = admin_pb2_grpc.AdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=10)
+        assert status.scanner_available is False
+    finally:
+        open_.stop()
+
+
+def _clamd_address() -> str | None:
+    path = ROOT / "var" / "clamd" / "clamd.sock"
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(str(path))
+            sock.sendall(b"zPING\0")
+            if sock.recv(8).startswith(b"PONG"):
+                return f"unix:{path}"
+    except OSError:
+        pass
+    return None
+
+
+def test_a_reachable_scanner_serves(models_root: Path) -> None:
+    address = _clamd_address()
+    if address is None:
+        pytest.skip("clamd is not running (scripts/clamd.sh starts it)")
+    running = _run(make_settings(models_root, scanner={"address": address, "fail_open": False}))
+    try:
+        assert _health(running)[CLASSIFIER] == SERVING
+        with grpc.insecure_channel(running.address) as channel:
+            status = admin_pb2_grpc.AdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=10)
+        assert status.scanner_available
+    finally:
+        running.stop()
+
+
+def test_no_ready_model_is_not_serving(tmp_path: Path) -> None:
+    running = _run(make_settings(tmp_path, scanner={"enabled": False}))
+    try:
+        assert _health(running)[CLASSIFIER] == NOT_SERVING
+    finally:
+        running.stop()
+
+
+def test_drain_turns_a_watch_stream_not_serving(models_root: Path) -> None:
+    running = _run(make_settings(models_root, scanner={"enabled": False}))
+    seen: queue.Queue[int] = queue.Queue()
+    channel = grpc.insecure_channel(running.address)
+    stub = health_pb2_grpc.HealthStub(channel)
+    watch = stub.Watch(health_pb2.HealthCheckRequest(service=CLASSIFIER), timeout=30)
+
+    def follow() -> None:
+        try:
+            for update in watch:
+                seen.put(update.status)
+        except grpc.RpcError:
+            pass
+
+    follower = threading.Thread(target=follow, daemon=True)
+    follower.start()
+    try:
+        assert seen.get(timeout=10) == SERVING
+        stopper = threading.Thread(target=running.stop)
+        stopper.start()
+        assert seen.get(timeout=10) == NOT_SERVING
+        stopper.join(30)
+    finally:
+        watch.cancel()
+        channel.close()
