@@ -163,6 +163,62 @@ class DriftSettings(BaseModel):
     epsilon: float = Field(default=1e-4, gt=0)
 
 
+class BatchingSettings(BaseModel):
+    """Dynamic batcher per loaded model version (bench/batching/README.md: why these defaults)."""
+
+    enabled: bool = True
+    max_batch_size: int = Field(default=8, ge=1)
+    # Longest a request waits for companions once the first of a batch arrived.
+    max_delay_s: float = Field(default=0.002, ge=0)
+    # Requests waiting per version; beyond it callers get RESOURCE_EXHAUSTED at once.
+    max_queue: int = Field(default=64, ge=1)
+
+
+class TrafficSettings(BaseModel):
+    """Initial A/B split; Admin.SetTrafficSplit changes it live (persisted under state.dir)."""
+
+    weights: dict[str, float] = Field(default_factory=lambda: {"2.3": 0.9, "2.4": 0.1})
+    shadow_version: str = ""
+    shadow_share: float = Field(default=0.0, ge=0, le=1)
+    # Fallback model tried when the routed version fails or its breaker is open ("" = none).
+    fallback_name: str = "doc-classifier-lite"
+    fallback_version: str = "1.0"
+
+
+class CacheSettings(BaseModel):
+    enabled: bool = True
+    max_bytes: int = Field(default=32 * MiB, ge=0)
+    ttl_s: float = Field(default=3600.0, gt=0)
+
+
+class ReviewSettings(BaseModel):
+    # SQLite database (WAL) of the human review queue and the feedback table.
+    path: Path = ROOT / "var" / "review.sqlite3"
+    lease_s: float = Field(default=600.0, gt=0)
+    max_page_size: int = Field(default=500, ge=1)
+
+
+class RulesSettings(BaseModel):
+    # Declarative business rules per label (TOML).
+    path: Path = ROOT / "config" / "rules.toml"
+
+
+class BreakerSettings(BaseModel):
+    """Circuit breaker around each model version."""
+
+    # Consecutive failures (errors, timeouts, over-budget calls) that open it.
+    failure_threshold: int = Field(default=5, ge=1)
+    # Seconds open before one probe call is let through (HALF_OPEN).
+    reset_timeout_s: float = Field(default=10.0, gt=0)
+    # One inference call slower than this counts as a failure.
+    latency_budget_s: float = Field(default=2.0, gt=0)
+
+
+class StateSettings(BaseModel):
+    # Runtime changes made through Admin (thresholds, traffic split) persist here.
+    dir: Path = ROOT / "var"
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     json_logs: bool = True
@@ -181,6 +237,13 @@ class Settings(BaseSettings):
     preprocess: PreprocessSettings = PreprocessSettings()
     ocr: OcrSettings = OcrSettings()
     logging: LoggingSettings = LoggingSettings()
+    batching: BatchingSettings = BatchingSettings()
+    traffic: TrafficSettings = TrafficSettings()
+    cache: CacheSettings = CacheSettings()
+    review: ReviewSettings = ReviewSettings()
+    rules: RulesSettings = RulesSettings()
+    breaker: BreakerSettings = BreakerSettings()
+    state: StateSettings = StateSettings()
     auth: AuthSettings = AuthSettings()
     rate_limit: RateLimitSettings = RateLimitSettings()
     metrics: MetricsSettings = MetricsSettings()

@@ -1,34 +1,74 @@
 """The data plane: runs one document through the pipeline stages, transport-agnostic.
 
-Servicers translate proto ⇄ domain and call `DataPlane.classify`; everything
-here works on domain objects. CPU work runs in the one bounded executor; the
-event loop only waits.
+Servicers translate proto ⇄ domain and call `DataPlane.classify`; everything here works
+on domain objects. CPU work runs in the one bounded executor; the event loop only waits.
+
+validate → scan → route (A/B, sticky) → cache → decode + normalize → infer (batcher behind
+a breaker; shadow copy) → fallbacks (lite model → rules from text → cached prediction →
+DEGRADED) → business rules (text layer, OCR only when needed) → decide → review queue →
+record (metrics, drift, the canonical log line).
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from dataclasses import dataclass, field, replace
+from typing import Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import structlog
 
+from sidecar.cache import CachedAnswer, PredictionCache
 from sidecar.config import Settings
-from sidecar.domain import ClassifyResult, Document, Inspection, Prediction
-from sidecar.errors import DeadlineExceeded, Reason, ResourceExhausted
+from sidecar.domain import (
+    ClassifyResult,
+    Decision,
+    DecisionKind,
+    Document,
+    Inspection,
+    Page,
+    Prediction,
+    RuleFinding,
+    Source,
+)
+from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, ResourceExhausted
+from sidecar.models.engine import InferenceEngine, ModelFailure
 from sidecar.models.registry import ModelRegistry
+from sidecar.models.routing import TrafficSplit
 from sidecar.models.runtime import OnnxModel
-from sidecar.pipeline.decide import Thresholds, decide
+from sidecar.observability import metrics as m
+from sidecar.observability import recorder
+from sidecar.pipeline.decide import Thresholds, decide, in_middle_band
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.infer import infer_batch
-from sidecar.pipeline.normalize import normalize_page
+from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec, normalize_page
+from sidecar.pipeline.rules import DocumentFacts, RuleBook
 from sidecar.pipeline.validate import validate_document
+from sidecar.review.store import ReviewStore
+from sidecar.state import StateStore
+from sidecar.texthash import text_features
 
 log = structlog.get_logger("doctriage.request")
 T = TypeVar("T")
+RULES_MODEL = "rules"
+
+
+@dataclass(slots=True)
+class _Work:
+    """What one request has learned so far (each stage runs at most once)."""
+
+    doc: Document
+    timings: dict[str, float]
+    inspection: Inspection | None = None
+    page: Page | None = None
+    tensors: dict[InputSpec, npt.NDArray[np.float32]] = field(default_factory=dict)
+    text: str | None = None
+    text_known: bool = False
+    ocr: Any = None
 
 
 class DataPlane:
@@ -36,7 +76,28 @@ class DataPlane:
         self.settings = settings
         self.registry = registry
         self.executor = ThreadPoolExecutor(max_workers=settings.server.workers, thread_name_prefix="doctriage-cpu")
-        self.thresholds = Thresholds(settings.decision.accept, settings.decision.review_below)
+        self.engine = InferenceEngine(registry, self.executor, settings.batching, settings.breaker)
+        self.state = StateStore(settings.state.dir)
+        self.cache = PredictionCache(settings.cache.max_bytes, settings.cache.ttl_s)
+        self.rules = RuleBook.load(settings.rules.path)
+        self.reviews = ReviewStore(settings.review.path, settings.review.lease_s)
+        m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
+        self.thresholds: dict[str, Thresholds] = {
+            "": Thresholds(settings.decision.accept, settings.decision.review_below)
+        }
+        for version, raw in (self.state.get("thresholds") or {}).items():
+            self.thresholds["" if version == "*" else version] = Thresholds.from_dict(raw)
+        t = settings.traffic
+        persisted = self.state.get("traffic_split")
+        self.split = (
+            TrafficSplit.from_dict(persisted)
+            if persisted
+            else TrafficSplit(settings.models.name, t.weights, t.shadow_version, t.shadow_share)
+        )
+        self._ocr: Any = None
+        self._ocr_lock = threading.Lock()
+        self._ocr_failed = False
+        self._shadow_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self.draining = False
 
@@ -48,6 +109,14 @@ class DataPlane:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self.reviews.close()
+        if self._ocr is not None:
+            self._ocr.close()
+
+    async def aclose(self) -> None:
+        for task in list(self._shadow_tasks):
+            task.cancel()
+        await self.engine.close()
 
     # -- the pipeline ----------------------------------------------------
 
@@ -57,7 +126,7 @@ class DataPlane:
         self._in_flight += 1
         started = time.perf_counter()
         try:
-            result = await self._classify(doc)
+            result, work, fallback_reason = await self._classify(doc)
         except Exception as exc:
             log.info(
                 "classify",
@@ -70,60 +139,359 @@ class DataPlane:
         finally:
             self._in_flight -= 1
         result.timings["total"] = time.perf_counter() - started
-        self._record(result)
+        self._record(result, work, fallback_reason)
         return result
 
-    async def _classify(self, doc: Document) -> ClassifyResult:
-        timings: dict[str, float] = {}
-        inspection = await self._stage("validate", timings, doc, validate_document, doc, self.settings.validation)
-        model = self._route(doc)
-        prediction = await self._stage("predict", timings, doc, self._predict, model, doc, inspection, timings)
+    async def _classify(self, doc: Document) -> tuple[ClassifyResult, _Work, str]:
+        work = _Work(doc, {})
+        work.inspection = inspection = await self._stage(
+            "validate", work, validate_document, doc, self.settings.validation
+        )
+        name = self.split.model_name
+        version = self.split.route(doc.routing_key)
+        model = self.registry.find(name, version)
+        key = f"{name}/{version}"
+        cache_key = (inspection.digest, key, model.manifest.preprocessing_version if model else PREPROCESSING_VERSION)
+        fallback_reason = ""
+        cached = self.cache.get(cache_key) if self.settings.cache.enabled else None
+        m.CACHE_REQUESTS.labels(result="hit" if cached else "miss").inc()
+        findings: tuple[RuleFinding, ...] | None = None
+        if cached is not None:
+            prediction, findings = replace(cached.prediction, source=Source.CACHE), cached.findings
+        else:
+            spec = model.manifest.input_spec if model else InputSpec()
+            await self._tensor(work, spec)
+            try:
+                prediction = await self._run_model(work, model, key)
+            except ModelFailure as failure:
+                fallback_reason = failure.reason
+                prediction = await self._fallback(work, failure)
+            else:
+                self._maybe_shadow(work, version, prediction)
+        thresholds = self.thresholds_for(prediction.model_version)
+        if findings is None:
+            findings = await self._rules(work, prediction, thresholds)
         started = time.perf_counter()
-        decision = decide(prediction, self.thresholds)
-        timings["decide"] = time.perf_counter() - started
-        return ClassifyResult(
+        decision = decide(prediction, thresholds, findings)
+        work.timings["decide"] = time.perf_counter() - started
+        if prediction.source in (Source.MODEL, Source.FALLBACK_MODEL) and self.settings.cache.enabled:
+            p_key = f"{prediction.model_name}/{prediction.model_version}"
+            self.cache.put((inspection.digest, p_key, cache_key[2]), CachedAnswer(prediction, findings))
+        if decision.kind is DecisionKind.HUMAN_REVIEW:
+            prediction, decision = await self._to_review(work, prediction, decision)
+        result = ClassifyResult(
             request_id=doc.request_id,
             client_ref=doc.client_ref,
             inspection=inspection,
             prediction=prediction,
             decision=decision,
-            timings=timings,
+            timings=work.timings,
             flags=inspection.flags,
         )
+        return result, work, fallback_reason
 
-    def _route(self, doc: Document) -> OnnxModel:
-        settings = self.settings.models
-        return self.registry.get(settings.name, settings.default_version)
+    # -- stages ------------------------------------------------------------
 
-    def _predict(
-        self, model: OnnxModel, doc: Document, inspection: Inspection, timings: dict[str, float]
+    async def _tensor(self, work: _Work, spec: InputSpec) -> npt.NDArray[np.float32]:
+        """Decode (once) and normalize (once per input spec); InvalidDocument propagates."""
+        if spec in work.tensors:
+            return work.tensors[spec]
+        assert work.inspection is not None
+        if work.page is None:
+            work.page = await self._stage("decode", work, self._decode, work.doc, work.inspection, spec)
+        tensor = await self._stage("normalize", work, normalize_page, work.page, spec)
+        work.tensors[spec] = tensor
+        return tensor
+
+    def _decode(self, doc: Document, inspection: Inspection, spec: InputSpec) -> Page:
+        left = doc.time_left()
+        limit = self.settings.preprocess.pdf_render_timeout_s
+        return decode_document(
+            doc.content,
+            inspection,
+            (spec.height, spec.width),
+            self.settings.validation.max_pixels,
+            mode=spec.decode_mode,  # type: ignore[arg-type]
+            pdf_max_objects=self.settings.preprocess.pdf_max_objects,
+            pdf_time_limit_s=limit if left is None else max(0.01, min(limit, left)),
+        )
+
+    async def _text(self, work: _Work) -> str | None:
+        """The page's text: its PDF text layer, else OCR (run only here, only once)."""
+        if work.text_known:
+            return work.text
+        work.text_known = True
+        if work.page is None:
+            await self._tensor(work, InputSpec())
+        assert work.page is not None and work.inspection is not None
+        from sidecar.pipeline.ocr import needs_ocr
+
+        if not needs_ocr(work.page):
+            work.text = work.page.text
+            return work.text
+        engine = await self._stage("ocr_init", work, self._ocr_engine)
+        if engine is None:
+            return None
+        left = work.doc.time_left()
+        result = await self._stage(
+            "ocr", work, lambda: engine.extract_text(work.doc.content, work.inspection, timeout_s=left)
+        )
+        work.ocr = result
+        work.text = result.text or None
+        return work.text
+
+    def _ocr_engine(self) -> Any:
+        """The OCR pool, created on first need (tesseract start-up costs ~100 ms a worker)."""
+        if not self.settings.ocr.enabled or self._ocr_failed:
+            return None
+        with self._ocr_lock:
+            if self._ocr is None and not self._ocr_failed:
+                try:
+                    from sidecar.pipeline.ocr import OcrEngine
+
+                    self._ocr = OcrEngine.from_settings(self.settings.ocr)
+                except Exception as exc:  # noqa: BLE001 - no OCR: text-needing stages see "no text"
+                    self._ocr_failed = True
+                    log.error("ocr_unavailable", error=f"{type(exc).__name__}: {exc}")
+        return self._ocr
+
+    async def _text_features(self, work: _Work, model: OnnxModel) -> npt.NDArray[np.float32] | None:
+        if not model.text_dim:
+            return None
+        spec = model.manifest.raw.get("inputs", {}).get("text", {}) or {}
+        text = await self._text(work)
+        params = {k: int(spec[k]) for k in ("ngram_min", "ngram_max", "max_chars") if k in spec}
+        return text_features(text, dim=model.text_dim, **params)
+
+    async def _run_model(
+        self, work: _Work, model: OnnxModel | None, key: str, source: Source = Source.MODEL
     ) -> Prediction:
-        spec = model.manifest.input_spec
-        t0 = time.perf_counter()
-        page = decode_document(doc.content, inspection, (spec.height, spec.width), self.settings.validation.max_pixels)
-        t1 = time.perf_counter()
-        tensor = normalize_page(page, spec)
-        t2 = time.perf_counter()
-        timings["decode"], timings["normalize"] = t1 - t0, t2 - t1
-        self._check_deadline(doc)
-        prediction = infer_batch(model, tensor[np.newaxis])[0]
-        timings["model"] = time.perf_counter() - t2
-        return prediction
+        if model is None:
+            raise ModelFailure("model_unavailable", f"{key} is not loaded")
+        tensor = await self._tensor(work, model.manifest.input_spec)
+        text = await self._text_features(work, model)
+        started = time.perf_counter()
+        try:
+            return await self.engine.predict(model, key, tensor, text, work.doc.deadline, source)
+        finally:
+            work.timings["model"] = work.timings.get("model", 0.0) + time.perf_counter() - started
 
-    async def _stage(
-        self, name: str, timings: dict[str, float], doc: Document, fn: Callable[..., T], *args: object
-    ) -> T:
+    async def _fallback(self, work: _Work, failure: ModelFailure) -> Prediction:
+        """lite model → rule-based classification from text → cached prediction → DEGRADED."""
+        t = self.settings.traffic
+        assert work.inspection is not None
+        log.warning("fallback", reason=failure.reason, detail=str(failure))
+        if t.fallback_name:
+            lite = self.registry.find(t.fallback_name, t.fallback_version)
+            try:
+                key = f"{t.fallback_name}/{t.fallback_version}"
+                return await self._run_model(work, lite, key, Source.FALLBACK_MODEL)
+            except ModelFailure:
+                pass
+        text = await self._text(work)
+        by_rules = self.rules.classify(text)
+        if by_rules is not None:
+            return Prediction(
+                by_rules.label, by_rules.confidence, by_rules.scores, RULES_MODEL, "1", source=Source.RULES
+            )
+        cached = self.cache.latest_for_digest(work.inspection.digest)
+        if cached is not None:
+            return replace(cached.prediction, source=Source.CACHE)
+        return Prediction("", 0.0, {}, self.split.model_name, "", source=Source.DEGRADED)
+
+    async def _rules(
+        self, work: _Work, prediction: Prediction, thresholds: Thresholds
+    ) -> tuple[RuleFinding, ...] | None:
+        """Business-rule findings of the predicted label; None when not evaluated.
+
+        In the middle band (and for rule-based answers) they decide, so text is fetched,
+        with OCR if it must. Outside it they run only when they are free: the page is
+        decoded and has its own text layer (or the rules need no text).
+        """
+        label = prediction.label
+        if not label or not self.rules.has_rules(label):
+            return None
+        needs_text = self.rules.needs_text(label)
+        if in_middle_band(prediction, thresholds):
+            text = await self._text(work) if needs_text else None
+        elif work.page is not None and (not needs_text or work.page.text):
+            text = work.page.text
+        else:
+            return None
+        assert work.inspection is not None
+        page, insp = work.page, work.inspection
+        width = page.source_width if page else insp.width
+        height = page.source_height if page else insp.height
+        facts = DocumentFacts(
+            text=text,
+            page_count=page.page_count if page else insp.page_count,
+            aspect=height / width if width and height else None,
+            metadata=dict(work.doc.metadata),
+        )
+        return self.rules.evaluate(label, facts)
+
+    # -- shadow --------------------------------------------------------------
+
+    def _maybe_shadow(self, work: _Work, served: str, prediction: Prediction) -> None:
+        version = self.split.shadow_for(work.doc.routing_key, served)
+        if not version:
+            return
+        task = asyncio.get_running_loop().create_task(self._shadow(work, version, prediction))
+        self._shadow_tasks.add(task)
+        task.add_done_callback(self._shadow_tasks.discard)
+
+    async def _shadow(self, work: _Work, version: str, served: Prediction) -> None:
+        """Run the candidate on the same document; record agreement, never answer with it."""
+        name = self.split.model_name
+        key = f"{name}/{version}"
+        try:
+            shadow = await self._run_model(work, self.registry.find(name, version), key)
+        except Exception as exc:  # noqa: BLE001 - a shadow failure must never reach the caller
+            m.SHADOW_PREDICTIONS.labels(model=key, agreement="error").inc()
+            log.info("shadow", model=key, outcome="error", error=type(exc).__name__)
+            return
+        agreement = "agree" if shadow.label == served.label else "disagree"
+        m.SHADOW_PREDICTIONS.labels(model=key, agreement=agreement).inc()
+        m.CONFIDENCE.labels(model=key).observe(shadow.confidence)
+        log.info(
+            "shadow",
+            model=key,
+            served_model=f"{served.model_name}/{served.model_version}",
+            label=shadow.label,
+            served_label=served.label,
+            confidence=round(shadow.confidence, 4),
+            agreement=agreement,
+        )
+
+    # -- review --------------------------------------------------------------
+
+    async def _to_review(self, work: _Work, prediction: Prediction, decision: Decision) -> tuple[Prediction, Decision]:
+        assert work.inspection is not None
+        inspection = work.inspection
+        true_label = await self._stage("review", work, self.reviews.resolution, inspection.digest)
+        if true_label:
+            # A reviewer already said what this document is.
+            reviewed = Prediction(
+                true_label,
+                1.0,
+                {true_label: 1.0},
+                prediction.model_name,
+                prediction.model_version,
+                source=Source.CACHE,
+            )
+            kind = DecisionKind.HUMAN_REVIEW if true_label == "other" else DecisionKind.ACCEPTED
+            return reviewed, Decision(kind, ("REVIEWED",), decision.findings)
+        review_id, _created = await self._stage(
+            "review",
+            work,
+            lambda: self.reviews.enqueue(
+                digest=inspection.digest,
+                content=work.doc.content,
+                content_type=inspection.kind.value,
+                predicted_label=prediction.label,
+                confidence=prediction.confidence,
+                scores=prediction.scores,
+                model_name=prediction.model_name,
+                model_version=prediction.model_version,
+                source=prediction.source.value,
+                reason=",".join(decision.reasons),
+            ),
+        )
+        m.REVIEW_QUEUE_DEPTH.set(await asyncio.get_running_loop().run_in_executor(self.executor, self.reviews.depth))
+        return prediction, replace(decision, review_id=review_id)
+
+    # -- admin operations (called by the Admin servicer) ------------------------
+
+    @staticmethod
+    def audit(action: str, **details: object) -> None:
+        """One audit line per admin change (the gateway binds the caller's key id into the context)."""
+        log.info("audit", action=action, **details)
+
+    def thresholds_for(self, model_version: str) -> Thresholds:
+        return self.thresholds.get(model_version) or self.thresholds[""]
+
+    def set_thresholds(self, thresholds: Thresholds) -> Thresholds:
+        known: set[str] = set()
+        for model in self.registry.ready():
+            if not thresholds.model_version or model.manifest.version == thresholds.model_version:
+                known.update(model.manifest.labels)
+        validated = thresholds.validate(known or None)
+        self.thresholds[thresholds.model_version] = validated
+        # "*" = the default for every version (JSON keys cannot be empty in every reader).
+        self.state.set("thresholds", {k or "*": v.as_dict() for k, v in self.thresholds.items()})
+        self.audit("set_thresholds", thresholds=validated.as_dict())
+        return validated
+
+    def set_split(self, split: TrafficSplit) -> TrafficSplit:
+        validated = split.validate(self.registry.ready_versions(split.model_name))
+        self.split = validated
+        self.state.set("traffic_split", validated.as_dict())
+        self.audit("set_traffic_split", split=validated.as_dict())
+        return validated
+
+    def startup(self) -> None:
+        """Load the persisted (or configured) model versions and make the split servable."""
+        persisted = self.state.get("models")
+        if persisted is None:
+            t, split = self.settings.traffic, self.split
+            wanted = [(split.model_name, v) for v, w in split.weights.items() if w > 0]
+            if split.shadow_version and split.shadow_share > 0:
+                wanted.append((split.model_name, split.shadow_version))
+            if t.fallback_name:
+                wanted.append((t.fallback_name, t.fallback_version))
+            if (self.settings.models.name, self.settings.models.default_version) not in wanted:
+                wanted.insert(0, (self.settings.models.name, self.settings.models.default_version))
+        else:
+            wanted = [(item.split("/", 1)[0], item.split("/", 1)[-1]) for item in persisted]
+        for name, version in wanted:
+            try:
+                self.registry.load(name, version)
+            except Exception as exc:  # noqa: BLE001 - a missing version is logged, the rest still load
+                log.error("model_load_failed", model=f"{name}/{version}", error=f"{type(exc).__name__}: {exc}")
+        ready = self.registry.ready_versions(self.split.model_name)
+        try:
+            self.split.validate(ready)
+        except Exception as exc:  # noqa: BLE001 - serve what is there rather than nothing
+            weights = {v: w for v, w in self.split.weights.items() if v in ready and w > 0}
+            if weights:
+                total = sum(weights.values())
+                shadow = self.split.shadow_version if self.split.shadow_version in ready else ""
+                self.split = TrafficSplit(
+                    self.split.model_name,
+                    {v: w / total for v, w in weights.items()},
+                    shadow,
+                    self.split.shadow_share if shadow else 0.0,
+                )
+            log.error("traffic_split_degraded", error=str(exc), effective=self.split.as_dict())
+
+    def remember_models(self) -> None:
+        loaded = sorted(f"{e.name}/{e.version}" for e in self.registry.entries() if e.model is not None)
+        self.state.set("models", loaded)
+
+    def resolve_review(self, item_id: str, true_label: str, reviewer: str) -> Any:
+        known = {label for model in self.registry.ready() for label in model.manifest.labels}
+        if known and true_label not in known:
+            raise InvalidRequest(f"unknown label {true_label!r}")
+        item, _changed = self.reviews.resolve(item_id, true_label, reviewer)
+        self.cache.correct(item.digest, true_label)
+        m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
+        self.audit("resolve_review", review_id=item_id, reviewer=reviewer, true_label=true_label)
+        return item
+
+    # -- plumbing -----------------------------------------------------------
+
+    async def _stage(self, name: str, work: _Work, fn: Callable[..., T], *args: object) -> T:
         """Run one CPU stage in the executor, honouring the request's deadline."""
-        self._check_deadline(doc)
+        self._check_deadline(work.doc)
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
         future = loop.run_in_executor(self.executor, fn, *args)
-        left = doc.time_left()
+        left = work.doc.time_left()
         try:
             result = await (asyncio.wait_for(future, left) if left is not None else future)
         except TimeoutError:
             raise DeadlineExceeded(f"deadline passed during {name}") from None
-        timings.setdefault(name, time.perf_counter() - started)
+        work.timings[name] = work.timings.get(name, 0.0) + time.perf_counter() - started
         return result
 
     @staticmethod
@@ -132,7 +500,16 @@ class DataPlane:
         if left is not None and left <= 0:
             raise DeadlineExceeded("the request's deadline has passed")
 
-    def _record(self, result: ClassifyResult) -> None:
+    def _record(self, result: ClassifyResult, work: _Work, fallback_reason: str) -> None:
+        features = None
+        if work.page is not None and work.inspection is not None:
+            try:
+                from sidecar.pipeline.features import compute_features
+
+                features = compute_features(work.inspection, work.page, work.ocr)
+            except Exception as exc:  # noqa: BLE001 - drift features never fail a request
+                log.warning("features_failed", error=type(exc).__name__)
+        recorder.record_result(result, features, fallback_reason=fallback_reason or None)
         p = result.prediction
         log.info(
             "classify",
@@ -144,7 +521,10 @@ class DataPlane:
             confidence=round(p.confidence, 4),
             ood_score=round(p.ood_score, 4),
             decision=result.decision.kind.value,
+            reasons=list(result.decision.reasons),
             source=p.source.value,
+            fallback_reason=fallback_reason or None,
+            review_id=result.decision.review_id or None,
             latency_s=round(result.timings.get("total", 0.0), 6),
             timings={k: round(v, 6) for k, v in result.timings.items()},
         )

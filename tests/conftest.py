@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,8 +32,12 @@ def models_root(tiny_models: Path) -> Path:
 
 
 def make_settings(models_root: Path, **sections: object) -> Settings:
+    # Each server gets its own runtime state and review queue (never the repo's var/).
+    state = Path(tempfile.mkdtemp(prefix="doctriage-state-"))
     base: dict[str, object] = {
         "server": {"address": "127.0.0.1:0", "workers": 2, "grace_period_s": 5.0},
+        "state": {"dir": state},
+        "review": {"path": state / "review.sqlite3"},
         "models": ModelSettings(root=models_root),
         "validation": ValidationSettings(),
         # Auth is on in production; tests that exercise it pass their own `auth` section.

@@ -1,32 +1,116 @@
 """Stage: decide whether a prediction can be trusted automatically.
 
-(Foundation version: confidence bands and the OOD flag. Business rules, per-label
-thresholds and the review queue arrive with the inference-engine issue; until then
-the middle band goes to review, the safe side.)
+Bands on the calibrated confidence, per model version and per label:
+- confidence >= accept: ACCEPTED (unless a business rule that could be checked failed);
+- review_below <= confidence < accept: ACCEPTED_AFTER_RULES when every business rule of the
+  label passes, else HUMAN_REVIEW;
+- confidence < review_below, out-of-distribution, label `other`, a failed rule, a degraded
+  answer: HUMAN_REVIEW.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
-from sidecar.domain import Decision, DecisionKind, Prediction
+from sidecar.domain import Decision, DecisionKind, Prediction, RuleFinding, Source
+from sidecar.errors import InvalidRequest
 
 OTHER_LABEL = "other"
 
 
 @dataclass(frozen=True, slots=True)
-class Thresholds:
+class Band:
     accept: float = 0.85
     review_below: float = 0.60
 
+    def validate(self, where: str) -> Band:
+        for name, value in (("accept", self.accept), ("review_below", self.review_below)):
+            if not (math.isfinite(value) and 0.0 <= value <= 1.0):
+                raise InvalidRequest(f"{where}: {name} must be within [0, 1]")
+        if self.review_below > self.accept:
+            raise InvalidRequest(f"{where}: review_below must not exceed accept")
+        return self
 
-def decide(prediction: Prediction, thresholds: Thresholds) -> Decision:
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The bands of one model version (or of all, `model_version` ""), with per-label overrides."""
+
+    accept: float = 0.85
+    review_below: float = 0.60
+    per_label: Mapping[str, Band] = field(default_factory=dict)
+    model_version: str = ""
+    provenance: str = ""
+
+    def band(self, label: str) -> Band:
+        return self.per_label.get(label) or Band(self.accept, self.review_below)
+
+    def validate(self, known_labels: Iterable[str] | None = None) -> Thresholds:
+        Band(self.accept, self.review_below).validate("default")
+        labels = set(known_labels) if known_labels is not None else None
+        for label, band in self.per_label.items():
+            if labels is not None and label not in labels:
+                raise InvalidRequest(f"unknown label {label!r}")
+            band.validate(f"label {label!r}")
+        return self
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "accept": self.accept,
+            "review_below": self.review_below,
+            "per_label": {k: {"accept": b.accept, "review_below": b.review_below} for k, b in self.per_label.items()},
+            "model_version": self.model_version,
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, object]) -> Thresholds:
+        per_label = raw.get("per_label") or {}
+        assert isinstance(per_label, Mapping)
+        return cls(
+            accept=float(raw.get("accept", 0.85)),  # type: ignore[arg-type]
+            review_below=float(raw.get("review_below", 0.60)),  # type: ignore[arg-type]
+            per_label={str(k): Band(float(v["accept"]), float(v["review_below"])) for k, v in per_label.items()},
+            model_version=str(raw.get("model_version", "")),
+            provenance=str(raw.get("provenance", "")),
+        )
+
+
+def in_middle_band(prediction: Prediction, thresholds: Thresholds) -> bool:
+    """Would business rules decide this prediction (so text may be worth an OCR pass)?"""
+    if prediction.is_ood or prediction.label == OTHER_LABEL or prediction.source is Source.DEGRADED:
+        return False
+    if prediction.source is Source.RULES:
+        return True
+    band = thresholds.band(prediction.label)
+    return band.review_below <= prediction.confidence < band.accept
+
+
+def decide(prediction: Prediction, thresholds: Thresholds, findings: tuple[RuleFinding, ...] | None = None) -> Decision:
+    """`findings`: the label's business-rule results, None when they were not evaluated."""
+    found = findings or ()
+    failed = tuple(f for f in found if not f.passed)
+    if prediction.source is Source.DEGRADED:
+        return Decision(DecisionKind.HUMAN_REVIEW, ("DEGRADED",), found)
     if prediction.is_ood:
-        return Decision(DecisionKind.HUMAN_REVIEW, ("OUT_OF_DISTRIBUTION",))
+        return Decision(DecisionKind.HUMAN_REVIEW, ("OUT_OF_DISTRIBUTION",), found)
     if prediction.label == OTHER_LABEL:
-        return Decision(DecisionKind.HUMAN_REVIEW, ("OUT_OF_SCOPE",))
-    if prediction.confidence >= thresholds.accept:
-        return Decision(DecisionKind.ACCEPTED, ("HIGH_CONFIDENCE",))
-    if prediction.confidence < thresholds.review_below:
-        return Decision(DecisionKind.HUMAN_REVIEW, ("LOW_CONFIDENCE",))
-    return Decision(DecisionKind.HUMAN_REVIEW, ("MEDIUM_CONFIDENCE_NO_RULES",))
+        return Decision(DecisionKind.HUMAN_REVIEW, ("OUT_OF_SCOPE",), found)
+    if prediction.source is Source.RULES:
+        if found and not failed:
+            return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("RULE_BASED_CLASSIFICATION", "RULES_PASSED"), found)
+        return Decision(DecisionKind.HUMAN_REVIEW, ("RULE_BASED_CLASSIFICATION", "RULES_FAILED"), found)
+    band = thresholds.band(prediction.label)
+    if prediction.confidence < band.review_below:
+        return Decision(DecisionKind.HUMAN_REVIEW, ("LOW_CONFIDENCE",), found)
+    if failed:
+        return Decision(DecisionKind.HUMAN_REVIEW, ("RULES_FAILED",), found)
+    if prediction.confidence >= band.accept:
+        return Decision(DecisionKind.ACCEPTED, ("HIGH_CONFIDENCE",), found)
+    if findings is None:
+        return Decision(DecisionKind.HUMAN_REVIEW, ("MEDIUM_CONFIDENCE_NO_RULES",), found)
+    if not found:
+        return Decision(DecisionKind.HUMAN_REVIEW, ("MEDIUM_CONFIDENCE_NO_RULES",), found)
+    return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("MEDIUM_CONFIDENCE", "RULES_PASSED"), found)

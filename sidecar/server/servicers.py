@@ -13,6 +13,7 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_p
 from sidecar import __version__, hotpath
 from sidecar.dataplane import DataPlane
 from sidecar.server import health, stats
+from sidecar.server.admin import EngineAdmin
 from sidecar.server.convert import document_from_proto, error_response, response_from_result
 from sidecar.server.errors import to_status
 from sidecar.server.requestid import HEADER, request_id_from
@@ -99,7 +100,7 @@ _STATES = {
 }
 
 
-class AdminServicer(admin_pb2_grpc.AdminServicer):
+class AdminServicer(EngineAdmin, admin_pb2_grpc.AdminServicer):
     def __init__(self, dataplane: DataPlane, device: str, started_at: float) -> None:
         self.dataplane = dataplane
         self.device = device

@@ -26,3 +26,46 @@ def test_confidence_bands(confidence: float, kind: DecisionKind, reason: str) ->
 def test_out_of_distribution_and_other_go_to_review_even_when_confident() -> None:
     assert decide(prediction(is_ood=True, confidence=0.99), Thresholds()).reasons == ("OUT_OF_DISTRIBUTION",)
     assert decide(prediction(label="other", confidence=0.99), Thresholds()).kind is DecisionKind.HUMAN_REVIEW
+
+
+def test_middle_band_accepts_only_when_rules_pass() -> None:
+    from sidecar.domain import RuleFinding
+
+    ok = (RuleFinding("invoice.amount", True),)
+    bad = (RuleFinding("invoice.amount", True), RuleFinding("invoice.forbid", False))
+    assert decide(prediction(confidence=0.7), Thresholds(), ok).kind is DecisionKind.ACCEPTED_AFTER_RULES
+    assert decide(prediction(confidence=0.7), Thresholds(), bad).reasons == ("RULES_FAILED",)
+    assert decide(prediction(confidence=0.7), Thresholds(), ()).reasons == ("MEDIUM_CONFIDENCE_NO_RULES",)
+    # a rule that could be checked and failed also stops a confident answer
+    assert decide(prediction(confidence=0.99), Thresholds(), bad).kind is DecisionKind.HUMAN_REVIEW
+
+
+def test_per_label_thresholds_and_validation() -> None:
+    from sidecar.errors import InvalidRequest
+    from sidecar.pipeline.decide import Band
+
+    t = Thresholds(per_label={"invoice": Band(accept=0.95, review_below=0.9)})
+    assert decide(prediction(confidence=0.92), t).reasons == ("MEDIUM_CONFIDENCE_NO_RULES",)
+    assert decide(prediction(label="receipt", confidence=0.92), t).kind is DecisionKind.ACCEPTED
+    assert decide(prediction(confidence=0.89), t).reasons == ("LOW_CONFIDENCE",)
+    t.validate({"invoice", "receipt"})
+    for bad in (
+        Thresholds(accept=0.5, review_below=0.6),
+        Thresholds(accept=1.2),
+        Thresholds(per_label={"nope": Band()}),
+        Thresholds(per_label={"invoice": Band(0.3, 0.4)}),
+    ):
+        with pytest.raises(InvalidRequest):
+            bad.validate({"invoice"})
+    assert Thresholds.from_dict(t.as_dict()) == t
+
+
+def test_fallback_sources() -> None:
+    from sidecar.domain import RuleFinding, Source
+
+    degraded = Prediction("", 0.0, {}, "m", "", source=Source.DEGRADED)
+    assert decide(degraded, Thresholds()).reasons == ("DEGRADED",)
+    by_rules = Prediction("invoice", 0.5, {"invoice": 1.0}, "rules", "1", source=Source.RULES)
+    ok = (RuleFinding("invoice.amount", True),)
+    assert decide(by_rules, Thresholds(), ok).kind is DecisionKind.ACCEPTED_AFTER_RULES
+    assert decide(by_rules, Thresholds(), None).kind is DecisionKind.HUMAN_REVIEW

@@ -1,0 +1,350 @@
+"""The review queue and the feedback table in one SQLite database (WAL, synchronous=FULL).
+
+- `enqueue` stores the document bytes, digest, prediction, scores and the reason, in one
+  transaction that is on disk before the caller hears of its review id; the same digest
+  enqueued again returns the existing item (idempotent).
+- `claim` leases the oldest pending item (or a named one) to a reviewer; a lease that runs
+  out puts the item back in the queue, so a crashed reviewer loses nothing.
+- `resolve` records the true label and writes the feedback row that `training/` exports
+  (`python -m sidecar.review export`).
+
+One connection guarded by a lock: callers run on the executor's threads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sidecar.errors import FailedPrecondition, InvalidRequest, NotFound
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    audit INTEGER NOT NULL DEFAULT 0,
+    content BLOB NOT NULL,
+    content_type TEXT NOT NULL,
+    predicted_label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    scores TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    source TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL,
+    claimed_by TEXT NOT NULL DEFAULT '',
+    lease_until REAL NOT NULL DEFAULT 0,
+    true_label TEXT NOT NULL DEFAULT '',
+    resolved_by TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    resolved_at REAL NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX IF NOT EXISTS reviews_digest ON reviews (digest, audit);
+CREATE INDEX IF NOT EXISTS reviews_status ON reviews (status, created_at);
+CREATE TABLE IF NOT EXISTS feedback (
+    digest TEXT PRIMARY KEY,
+    true_label TEXT NOT NULL,
+    predicted_label TEXT NOT NULL,
+    confidence REAL NOT NULL,
+    scores TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    audit INTEGER NOT NULL,
+    review_id TEXT NOT NULL,
+    reviewer TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    resolved_at REAL NOT NULL
+);
+"""
+
+
+class ReviewStatus(StrEnum):
+    PENDING = "PENDING"
+    CLAIMED = "CLAIMED"
+    RESOLVED = "RESOLVED"
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    id: str
+    digest: str
+    predicted_label: str
+    confidence: float
+    scores: dict[str, float]
+    model_name: str
+    model_version: str
+    source: str
+    reason: str
+    status: ReviewStatus
+    claimed_by: str
+    lease_until: float
+    true_label: str
+    created_at: float
+    content_type: str
+    audit: bool
+    content: bytes = b""  # only filled by `claim` / `get(with_content=True)`
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPage:
+    items: list[ReviewItem]
+    next_page_token: str
+    total: int
+
+
+_COLUMNS = (
+    "id, digest, predicted_label, confidence, scores, model_name, model_version, source, reason, "
+    "status, claimed_by, lease_until, true_label, created_at, content_type, audit"
+)
+# A claimed item whose lease ran out is pending again (no sweeper needed).
+_EFFECTIVE_STATUS = "CASE WHEN status = 'CLAIMED' AND lease_until < :now THEN 'PENDING' ELSE status END"
+_SELECT = _COLUMNS.replace("status,", f"{_EFFECTIVE_STATUS} AS status,")
+
+
+class ReviewStore:
+    def __init__(self, path: Path, lease_s: float = 600.0, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self.lease_s = lease_s
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a committed review item survives power loss, not only a process crash.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def _tx(self) -> _Transaction:
+        return _Transaction(self._db, self._lock)
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        *,
+        digest: str,
+        content: bytes,
+        content_type: str,
+        predicted_label: str,
+        confidence: float,
+        scores: dict[str, float],
+        model_name: str,
+        model_version: str,
+        source: str,
+        reason: str,
+        audit: bool = False,
+    ) -> tuple[str, bool]:
+        """(review id, created): the same digest already queued returns its existing id."""
+        now = self._clock()
+        new_id = f"rv_{uuid.uuid4().hex}"
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO reviews (id, digest, audit, content, content_type, predicted_label, confidence,"
+                " scores, model_name, model_version, source, reason, status, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?)",
+                (
+                    new_id, digest, int(audit), content, content_type, predicted_label, confidence,
+                    json.dumps(scores), model_name, model_version, source, reason, now,
+                ),
+            )  # fmt: skip
+            row = db.execute("SELECT id FROM reviews WHERE digest = ? AND audit = ?", (digest, int(audit))).fetchone()
+        return str(row[0]), row[0] == new_id
+
+    def claim(self, reviewer: str, item_id: str = "", lease_s: float | None = None) -> ReviewItem:
+        if not reviewer:
+            raise InvalidRequest("a claim needs the reviewer's name")
+        lease = self.lease_s if not lease_s or lease_s <= 0 else lease_s
+        now = self._clock()
+        with self._tx() as db:
+            if item_id:
+                row = db.execute(
+                    f"SELECT id, {_EFFECTIVE_STATUS} AS st, claimed_by FROM reviews WHERE id = :id",
+                    {"id": item_id, "now": now},
+                ).fetchone()
+                if row is None:
+                    raise NotFound(f"no review item {item_id}")
+                if row[1] == "RESOLVED":
+                    raise FailedPrecondition(f"review item {item_id} is already resolved")
+                if row[1] == "CLAIMED" and row[2] != reviewer:
+                    raise FailedPrecondition(f"review item {item_id} is claimed by another reviewer")
+            else:
+                row = db.execute(
+                    f"SELECT id FROM reviews WHERE {_EFFECTIVE_STATUS} = 'PENDING' ORDER BY created_at, rowid LIMIT 1",
+                    {"now": now},
+                ).fetchone()
+                if row is None:
+                    raise NotFound("the review queue is empty")
+            db.execute(
+                "UPDATE reviews SET status = 'CLAIMED', claimed_by = ?, lease_until = ? WHERE id = ?",
+                (reviewer, now + lease, row[0]),
+            )
+            found = self._get(db, str(row[0]), with_content=True)
+        assert found is not None
+        return found
+
+    def resolve(self, item_id: str, true_label: str, reviewer: str) -> tuple[ReviewItem, bool]:
+        """(item, changed): resolving again with the same label is a no-op."""
+        if not true_label:
+            raise InvalidRequest("a resolution needs the true label")
+        now = self._clock()
+        with self._tx() as db:
+            item = self._get(db, item_id)
+            if item is None:
+                raise NotFound(f"no review item {item_id}")
+            if item.status is ReviewStatus.RESOLVED:
+                if item.true_label == true_label:
+                    return item, False
+                raise FailedPrecondition(f"review item {item_id} is already resolved as {item.true_label!r}")
+            if item.status is ReviewStatus.CLAIMED and reviewer and item.claimed_by != reviewer:
+                raise FailedPrecondition(f"review item {item_id} is claimed by another reviewer")
+            db.execute(
+                "UPDATE reviews SET status = 'RESOLVED', true_label = ?, resolved_by = ?, resolved_at = ? WHERE id = ?",
+                (true_label, reviewer, now, item_id),
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO feedback (digest, true_label, predicted_label, confidence, scores, model_name,"
+                " model_version, reason, audit, review_id, reviewer, content_type, resolved_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.digest, true_label, item.predicted_label, item.confidence, json.dumps(item.scores),
+                    item.model_name, item.model_version, item.reason, int(item.audit), item.id, reviewer,
+                    item.content_type, now,
+                ),
+            )  # fmt: skip
+            resolved = self._get(db, item_id)
+        assert resolved is not None
+        return resolved, True
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def get(self, item_id: str, with_content: bool = False) -> ReviewItem | None:
+        with self._lock:
+            return self._get(self._db, item_id, with_content)
+
+    def _get(self, db: sqlite3.Connection, item_id: str, with_content: bool = False) -> ReviewItem | None:
+        extra = ", content" if with_content else ""
+        row = db.execute(
+            f"SELECT {_SELECT}{extra} FROM reviews WHERE id = :id",
+            {"id": item_id, "now": self._clock()},
+        ).fetchone()
+        return None if row is None else _item(row)
+
+    def resolution(self, digest: str) -> str | None:
+        """The true label a reviewer gave this digest, if any."""
+        with self._lock:
+            row = self._db.execute("SELECT true_label FROM feedback WHERE digest = ?", (digest,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def list(
+        self, status: ReviewStatus | None = None, label: str = "", page_size: int = 50, page_token: str = ""
+    ) -> ReviewPage:
+        """Oldest first; `label` filters the predicted label; the token is opaque to callers."""
+        try:
+            after = int(page_token) if page_token else 0
+        except ValueError:
+            raise InvalidRequest("bad page_token") from None
+        page_size = max(1, page_size)
+        where = [
+            f"({_EFFECTIVE_STATUS}) = :status" if status else "1 = 1",
+            "predicted_label = :label" if label else "1",
+        ]
+        params: dict[str, object] = {"now": self._clock(), "status": status.value if status else "", "label": label}
+        cond = " AND ".join(where)
+        with self._lock:
+            total = self._db.execute(f"SELECT count(*) FROM reviews WHERE {cond}", params).fetchone()[0]
+            rows = self._db.execute(
+                f"SELECT rowid, {_SELECT} FROM reviews WHERE {cond} AND rowid > :after ORDER BY rowid LIMIT :n",
+                {**params, "after": after, "n": page_size + 1},
+            ).fetchall()
+        more = len(rows) > page_size
+        rows = rows[:page_size]
+        token = str(rows[-1][0]) if more and rows else ""
+        return ReviewPage([_item(r[1:]) for r in rows], token, int(total))
+
+    def depth(self) -> int:
+        """Items not resolved yet (pending or claimed)."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM reviews WHERE status != 'RESOLVED'").fetchone()[0])
+
+    def feedback(self) -> Iterator[dict[str, object]]:
+        """Every resolution, oldest first (what `training/` retrains and recalibrates from)."""
+        with self._lock:
+            cursor = self._db.execute(
+                "SELECT f.digest, f.true_label, f.predicted_label, f.confidence, f.scores, f.model_name,"
+                " f.model_version, f.reason, f.audit, f.review_id, f.reviewer, f.content_type, f.resolved_at"
+                " FROM feedback f ORDER BY f.resolved_at"
+            )
+            rows = cursor.fetchall()
+        names = (
+            "digest", "true_label", "predicted_label", "confidence", "scores", "model_name", "model_version",
+            "reason", "audit", "review_id", "reviewer", "content_type", "resolved_at",
+        )  # fmt: skip
+        for row in rows:
+            record = dict(zip(names, row, strict=True))
+            record["scores"] = json.loads(str(record["scores"]))
+            record["audit"] = bool(record["audit"])
+            yield record
+
+    def content(self, digest: str) -> bytes | None:
+        with self._lock:
+            row = self._db.execute("SELECT content FROM reviews WHERE digest = ? LIMIT 1", (digest,)).fetchone()
+        return None if row is None else bytes(row[0])
+
+
+def _item(row: tuple[Any, ...]) -> ReviewItem:
+    content = bytes(row[16]) if len(row) > 16 else b""
+    return ReviewItem(
+        id=str(row[0]),
+        digest=str(row[1]),
+        predicted_label=str(row[2]),
+        confidence=float(row[3]),
+        scores=json.loads(str(row[4])),
+        model_name=str(row[5]),
+        model_version=str(row[6]),
+        source=str(row[7]),
+        reason=str(row[8]),
+        status=ReviewStatus(str(row[9])),
+        claimed_by=str(row[10]),
+        lease_until=float(row[11]),
+        true_label=str(row[12]),
+        created_at=float(row[13]),
+        content_type=str(row[14]),
+        audit=bool(row[15]),
+        content=content,
+    )
+
+
+class _Transaction:
+    """`with store._tx() as db:` = the lock plus BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock) -> None:
+        self._db, self._lock = db, lock
+
+    def __enter__(self) -> sqlite3.Connection:
+        self._lock.acquire()
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._db
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        try:
+            self._db.execute("ROLLBACK" if exc_type is not None else "COMMIT")
+        finally:
+            self._lock.release()

@@ -1,0 +1,106 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from sidecar.errors import FailedPrecondition, NotFound
+from sidecar.review.__main__ import export_feedback
+from sidecar.review.store import ReviewStatus, ReviewStore
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def enqueue(store: ReviewStore, digest: str, label: str = "invoice") -> str:
+    review_id, _ = store.enqueue(
+        digest=digest,
+        content=b"%PDF-" + digest.encode(),
+        content_type="pdf",
+        predicted_label=label,
+        confidence=0.5,
+        scores={label: 0.5, "other": 0.5},
+        model_name="doc-classifier",
+        model_version="2.3",
+        source="MODEL",
+        reason="LOW_CONFIDENCE",
+    )
+    return review_id
+
+
+@pytest.fixture()
+def store(tmp_path: Path) -> ReviewStore:
+    return ReviewStore(tmp_path / "review.sqlite3", lease_s=60, clock=Clock())
+
+
+def test_wal_mode_and_idempotent_on_digest(store: ReviewStore) -> None:
+    assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    first = enqueue(store, "d1")
+    again, created = store.enqueue(
+        digest="d1", content=b"x", content_type="pdf", predicted_label="receipt", confidence=0.1, scores={},
+        model_name="m", model_version="1", source="MODEL", reason="x",
+    )  # fmt: skip
+    assert again == first and not created and store.depth() == 1
+
+
+def test_list_filters_and_pages(store: ReviewStore) -> None:
+    ids = [enqueue(store, f"d{i}", "invoice" if i % 2 else "receipt") for i in range(7)]
+    page = store.list(page_size=3)
+    assert [i.id for i in page.items] == ids[:3] and page.total == 7 and page.next_page_token
+    rest = store.list(page_size=3, page_token=page.next_page_token)
+    last = store.list(page_size=3, page_token=rest.next_page_token)
+    assert [i.id for i in rest.items + last.items] == ids[3:] and last.next_page_token == ""
+    invoices = store.list(label="invoice", page_size=50)
+    assert invoices.total == 3 and all(i.predicted_label == "invoice" for i in invoices.items)
+    store.claim("ann")
+    assert store.list(status=ReviewStatus.CLAIMED).total == 1
+    assert store.list(status=ReviewStatus.PENDING).total == 6
+
+
+def test_claim_lease_expiry_returns_the_item(store: ReviewStore) -> None:
+    clock: Clock = store._clock  # type: ignore[assignment]
+    a = enqueue(store, "a")
+    b = enqueue(store, "b")
+    item = store.claim("ann", lease_s=30)
+    assert item.id == a and item.status is ReviewStatus.CLAIMED and item.content == b"%PDF-a"
+    assert store.claim("bob").id == b  # the oldest *pending* one
+    with pytest.raises(NotFound):
+        store.claim("carl")
+    with pytest.raises(FailedPrecondition):
+        store.claim("bob", a)
+    clock.now += 31  # ann crashed: her lease ran out
+    assert store.get(a) is not None and store.get(a).status is ReviewStatus.PENDING  # type: ignore[union-attr]
+    assert store.claim("carl").id == a
+
+
+def test_resolve_writes_feedback_and_is_idempotent(store: ReviewStore, tmp_path: Path) -> None:
+    a = enqueue(store, "a")
+    store.claim("ann", a)
+    with pytest.raises(FailedPrecondition):
+        store.resolve(a, "receipt", "bob")  # claimed by ann
+    item, changed = store.resolve(a, "receipt", "ann")
+    assert changed and item.status is ReviewStatus.RESOLVED and item.true_label == "receipt"
+    assert store.resolve(a, "receipt", "ann")[1] is False
+    with pytest.raises(FailedPrecondition):
+        store.resolve(a, "invoice", "ann")
+    assert store.resolution("a") == "receipt" and store.depth() == 0
+    (row,) = list(store.feedback())
+    assert row["true_label"] == "receipt" and row["predicted_label"] == "invoice" and row["reviewer"] == "ann"
+    store.close()
+    out, docs = tmp_path / "feedback.jsonl", tmp_path / "docs"
+    assert export_feedback(tmp_path / "review.sqlite3", out, docs) == 1
+    exported = json.loads(out.read_text())
+    assert exported["digest"] == "a" and (docs / exported["document"]).read_bytes() == b"%PDF-a"
+
+
+def test_survives_reopen(tmp_path: Path) -> None:
+    path = tmp_path / "r.sqlite3"
+    s = ReviewStore(path)
+    rid = enqueue(s, "z")
+    s.close()
+    again = ReviewStore(path)
+    assert again.get(rid) is not None and again.depth() == 1
