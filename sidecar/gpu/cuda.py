@@ -9,6 +9,7 @@ logits are copied back.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -133,3 +134,15 @@ class IoBindingRunner:
         self.session.run_with_iobinding(binding)
         values = binding.copy_outputs_to_cpu()  # in bind order
         return {n: np.asarray(v, dtype=np.float32) for n, v in zip(wanted, values, strict=True)}
+
+
+_local = threading.local()
+
+
+def thread_preprocessor(device_id: int = 0) -> CudaPreprocessor:
+    """This executor thread's CudaPreprocessor (own stream and pinned buffer), created on first use."""
+    pre: CudaPreprocessor | None = getattr(_local, "preprocessor", None)
+    if pre is None or pre.device_id != device_id:
+        pre = CudaPreprocessor(device_id)
+        _local.preprocessor = pre
+    return pre
