@@ -88,6 +88,8 @@ class Recorder:
                 m.REQUEST_DURATION.labels(rpc=rpc, stage=stage).observe(seconds)
         if "total" in result.timings:
             self._latencies.append(result.timings["total"])
+        if "scan" in result.timings:
+            m.SCANNER_DURATION.observe(result.timings["scan"])
         m.CONFIDENCE.labels(model=model).observe(p.confidence)
         m.PREDICTIONS.labels(
             model=model, label=p.label, decision=result.decision.kind.value, source=p.source.value

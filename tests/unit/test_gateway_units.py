@@ -1,0 +1,112 @@
+"""Units of the gateway and of observability: token bucket, roles, KL/PSI, drift windows, cost per day."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from sidecar.config import CostSettings, RateLimitSettings
+from sidecar.observability.cost import CostTracker
+from sidecar.observability.drift import DriftMonitor, ReferenceHistogram, kl_divergence, parse_reference, psi
+from sidecar.server.auth import required_role
+from sidecar.server.ratelimit import RateLimiter, TokenBucket
+
+
+class Clock:
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_token_bucket_allows_burst_then_the_rate() -> None:
+    clock = Clock()
+    bucket = TokenBucket(rate=10, burst=3, clock=clock)
+    assert [bucket.try_acquire() for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert bucket.try_acquire() == pytest.approx(0.1)
+    clock.now += 1.0  # 10 tokens arrive, only 3 fit
+    assert sum(bucket.try_acquire() == 0.0 for _ in range(10)) == 3
+    allowed = 0
+    for _ in range(1000):  # 10 s at 100 calls/s
+        clock.now += 0.01
+        allowed += bucket.try_acquire() == 0.0
+    assert allowed == pytest.approx(100, abs=1)
+
+
+def test_rate_limiter_keys_are_independent_and_overridable() -> None:
+    clock = Clock()
+    limiter = RateLimiter(RateLimitSettings(rate_per_s=1, burst=1), clock=clock)
+    assert limiter.try_acquire("a") == 0.0 and limiter.try_acquire("a") > 0
+    assert limiter.try_acquire("b") == 0.0
+    assert [limiter.try_acquire("c", rate=100, burst=5) for _ in range(5)] == [0.0] * 5
+    assert RateLimiter(RateLimitSettings(enabled=False)).try_acquire("x") == 0.0
+
+
+@pytest.mark.parametrize(
+    ("service", "rpc", "role"),
+    [
+        ("doctriage.v1.Classifier", "Classify", "classify"),
+        ("doctriage.v1.Classifier", "ClassifyStream", "classify"),
+        ("doctriage.v1.Admin", "ListReviews", "review"),
+        ("doctriage.v1.Admin", "ClaimReview", "review"),
+        ("doctriage.v1.Admin", "ResolveReview", "review"),
+        ("doctriage.v1.Admin", "SetThresholds", "admin"),
+        ("doctriage.v1.Admin", "GetDrift", "admin"),
+        ("grpc.health.v1.Health", "Watch", None),
+        ("grpc.reflection.v1alpha.ServerReflection", "ServerReflectionInfo", None),
+    ],
+)
+def test_required_roles(service: str, rpc: str, role: str | None) -> None:
+    assert required_role(service, rpc) == role
+
+
+def test_kl_and_psi_are_zero_for_equal_and_finite_for_disjoint_distributions() -> None:
+    ref = [0.25, 0.25, 0.25, 0.25]
+    assert kl_divergence([10, 10, 10, 10], ref) == pytest.approx(0, abs=1e-9)
+    assert psi([10, 10, 10, 10], ref) == pytest.approx(0, abs=1e-9)
+    disjoint = kl_divergence([0, 0, 0, 40], [1, 0, 0, 0])
+    assert math.isfinite(disjoint) and disjoint > 5
+    assert psi([0, 0, 0, 40], [1, 0, 0, 0]) > 5
+    # Asymmetric and ordered: a small shift gives a small value.
+    assert 0 < kl_divergence([9, 11, 10, 10], ref) < 0.01
+
+
+def test_drift_monitor_windows_slide_and_tumble() -> None:
+    reference = parse_reference({"brightness": {"edges": [0, 100, 200, 256], "probs": [0.0, 0.2, 0.8]}})
+    assert reference["brightness"].bin_of(-5) == 0 and reference["brightness"].bin_of(999) == 2
+    monitor = DriftMonitor("m/1", reference, window_size=10, reference_mean_confidence=0.9)
+    for _ in range(10):
+        monitor.observe({"brightness": 230.0}, 0.9)
+    first = monitor.report()
+    assert first.window_count == 10 and first.previous_window_mean_confidence == pytest.approx(0.9)
+    assert first.features[0].kl_divergence < 0.3
+    for _ in range(10):
+        monitor.observe({"brightness": 50.0}, 0.5)  # the window slides fully onto dark pages
+    second = monitor.report()
+    assert second.features[0].kl_divergence > 5 and second.mean_confidence == pytest.approx(0.5)
+    assert second.previous_window_mean_confidence == pytest.approx(0.5)
+
+
+def test_reference_validation_and_mean() -> None:
+    with pytest.raises(ValueError, match="edges"):
+        ReferenceHistogram.from_manifest({"edges": [0, 1], "probs": [0.5, 0.5]})
+    with pytest.raises(ValueError, match="increase"):
+        ReferenceHistogram.from_manifest({"edges": [0, 1, 1], "probs": [0.5, 0.5]})
+    hist = ReferenceHistogram.from_manifest({"edges": [0, 0.5, 1], "probs": [1, 3]})
+    assert hist.mean() == pytest.approx(0.25 * 0.25 + 0.75 * 0.75)
+    assert parse_reference({"features": {"x": {"edges": [0, 1], "probs": [1]}}})["x"].probs == (1.0,)
+    assert parse_reference(None) == {}
+
+
+def test_cost_is_priced_per_second_and_resets_each_utc_day() -> None:
+    clock = Clock(1_764_028_800.0)  # 2025-11-25T00:00:00Z
+    tracker = CostTracker(CostSettings(cpu_second_price=0.01, gpu_second_price=1.0, daily_budget=1), clock=clock)
+    cost = tracker.estimate(cpu_seconds=2.0, gpu_seconds=0.5)
+    assert cost == pytest.approx(0.52)
+    tracker.add(cost)
+    tracker.add(cost)
+    assert tracker.today == pytest.approx(1.04) and tracker.predictions_today == 2
+    clock.now += 86_400
+    assert tracker.today == 0.0 and tracker.total == pytest.approx(1.04)
