@@ -117,6 +117,19 @@ cdef extern from *:
 
     static int dt_fold_enabled = 0;
 
+    /* Character classes of the PDF tokenizer: one table load instead of a chain of compares. */
+    enum { DT_WS = 1, DT_DELIM = 2, DT_TOKEN = 4 };
+    static unsigned char dt_class[256];
+
+    static void dt_class_init(void) {
+        const unsigned char ws[] = {0x20, 0x09, 0x0D, 0x0A, 0x0C, 0x00};
+        const char *delims = "()<>[]{}/%";
+        const char *tokens = "%(</s";
+        for (size_t i = 0; i < sizeof ws; i++) dt_class[ws[i]] |= DT_WS | DT_DELIM;
+        for (const char *p = delims; *p; p++) dt_class[(unsigned char)*p] |= DT_DELIM;
+        for (const char *p = tokens; *p; p++) dt_class[(unsigned char)*p] |= DT_TOKEN;
+    }
+
     /* zlib.crc32 semantics. */
     static uint32_t dt_crc32(uint32_t crc, const unsigned char *p, size_t n) {
         if (dt_fold_enabled && n >= 64) {
@@ -128,11 +141,18 @@ cdef extern from *:
     }
     """
     void dt_crc_init() nogil
+    void dt_class_init() nogil
+    unsigned char dt_class[256]
+    enum:
+        DT_WS
+        DT_DELIM
+        DT_TOKEN
     int dt_have_fold() nogil
     int dt_fold_enabled
     unsigned int dt_crc32(unsigned int crc, const unsigned char *p, size_t n) nogil
 
 dt_crc_init()
+dt_class_init()
 dt_fold_enabled = dt_have_fold()
 
 cdef enum:
@@ -182,12 +202,11 @@ cdef inline unsigned int be16(cbytes d, Py_ssize_t i) noexcept nogil:
 
 
 cdef inline bint is_ws(unsigned char c) noexcept nogil:
-    return c == 0x20 or c == 0x09 or c == 0x0D or c == 0x0A or c == 0x0C or c == 0x00
+    return dt_class[c] & DT_WS
 
 
 cdef inline bint is_delim(unsigned char c) noexcept nogil:
-    return (is_ws(c) or c == 0x28 or c == 0x29 or c == 0x3C or c == 0x3E or c == 0x5B or c == 0x5D
-            or c == 0x7B or c == 0x7D or c == 0x2F or c == 0x25)
+    return dt_class[c] & DT_DELIM
 
 
 cdef inline int hexval(unsigned char c) noexcept nogil:
@@ -527,7 +546,10 @@ cdef Py_ssize_t walk_pdf(cbytes d, Py_ssize_t n, Py_ssize_t start, Walk *w) noex
                 return fail(w, R_TRUNCATED, "PDF stream has no endstream", pos)
             pos = end + 9
         else:
+            # Nothing else starts a token we care about: run to the next byte that might.
             pos += 1
+            while pos < eof and not (dt_class[d[pos]] & DT_TOKEN):
+                pos += 1
     w.pages = pages if pages > 0 else (max_count if max_count > 0 else 1)
     if xref == -2:
         return fail(w, R_MALFORMED, "PDF has no startxref", eof)
