@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import structlog
 
 from sidecar.config import ScannerSettings
-from sidecar.errors import InvalidDocument, Reason, Unavailable
+from sidecar.errors import DeadlineExceeded, InvalidDocument, Reason, Unavailable
 
 SCAN_SKIPPED = "SCAN_SKIPPED"
 
@@ -189,9 +189,17 @@ class Scanner:
         finally:
             self._end(conn)
 
-    async def scan(self, content: bytes) -> ScanVerdict:
-        """Scan `content`. Raises InvalidDocument(TOO_LARGE) beyond clamd's stream limit, and
-        Unavailable(SCANNER_UNAVAILABLE) when clamd cannot give a verdict."""
+    async def scan(self, content: bytes, time_left: float | None = None) -> ScanVerdict:
+        """Scan `content`. Raises InvalidDocument(TOO_LARGE) beyond clamd's stream limit,
+        Unavailable(SCANNER_UNAVAILABLE) when clamd cannot give a verdict within
+        `scan_timeout_s`, and DeadlineExceeded when the caller's `time_left` (seconds) runs out first."""
+        budget = self.settings.scan_timeout_s
+        caller_bound = time_left is not None and time_left < budget
+        if time_left is not None and time_left <= 0:
+            raise DeadlineExceeded("the deadline passed before the malware scan")
+        if caller_bound:
+            assert time_left is not None
+            budget = time_left
         if len(content) > self.settings.stream_max_bytes:
             raise InvalidDocument(
                 f"the document is {len(content)} bytes; the scanner accepts {self.settings.stream_max_bytes}",
@@ -200,10 +208,12 @@ class Scanner:
             )
         started = time.monotonic()
         try:
-            async with asyncio.timeout(self.settings.scan_timeout_s):
+            async with asyncio.timeout(budget):
                 async with self._slots:
                     reply = await self._scan_with_retry(content)
         except TimeoutError as exc:
+            if caller_bound:
+                raise DeadlineExceeded("the deadline passed during the malware scan") from exc
             raise Unavailable(
                 f"clamd gave no verdict within {self.settings.scan_timeout_s} s", Reason.SCANNER_UNAVAILABLE
             ) from exc
@@ -259,16 +269,17 @@ class Scanner:
                 conn.close()
 
 
-async def scan_document(content: bytes, scanner: Scanner | None) -> tuple[str, ...]:
+async def scan_document(content: bytes, scanner: Scanner | None, time_left: float | None = None) -> tuple[str, ...]:
     """Scan one document; return the flags to put on the response (() or ("SCAN_SKIPPED",)).
 
-    Raises InvalidDocument(MALWARE) for malware, and Unavailable(SCANNER_UNAVAILABLE) when the
-    scanner cannot give a verdict and is not configured to fail open.
+    Raises InvalidDocument(MALWARE) for malware, Unavailable(SCANNER_UNAVAILABLE) when the
+    scanner cannot give a verdict and is not configured to fail open, and DeadlineExceeded
+    when `time_left` (the request's remaining seconds, `Document.time_left()`) runs out.
     """
     if scanner is None or not scanner.settings.enabled:
         return (SCAN_SKIPPED,)
     try:
-        verdict = await scanner.scan(content)
+        verdict = await scanner.scan(content, time_left)
     except Unavailable as exc:
         if scanner.settings.fail_open:
             log.warning("scan_skipped", error=exc.message)

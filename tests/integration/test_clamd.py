@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.config import ScannerSettings
-from sidecar.errors import InvalidDocument, Reason, Unavailable
+from sidecar.errors import DeadlineExceeded, InvalidDocument, Reason, Unavailable
 from sidecar.pipeline.scan import SCAN_SKIPPED, Scanner, scan_document
 from tests.clamd_plugin import ClamdProcess
 from tests.validate_samples import EICAR, TEST_MARKER, make_jpeg, make_pdf, make_png, pdf_with_stream, png_chunk
@@ -141,6 +141,22 @@ async def test_frozen_clamd_times_out_as_unavailable(clamd_factory: Callable[...
             await scan_document(make_png(), scanner)
         assert caught.value.reason is Reason.SCANNER_UNAVAILABLE
         assert not await scanner.ping()
+    finally:
+        process.thaw()
+        await scanner.close()
+
+
+async def test_request_deadline_is_deadline_exceeded_not_unavailable(
+    clamd_factory: Callable[..., ClamdProcess],
+) -> None:
+    process = clamd_factory()
+    scanner = Scanner(ScannerSettings(address=process.address, scan_timeout_s=5.0))
+    try:
+        with pytest.raises(DeadlineExceeded):
+            await scan_document(make_png(), scanner, time_left=0.0)
+        process.freeze()
+        with pytest.raises(DeadlineExceeded):
+            await scan_document(make_png(), scanner, time_left=0.3)
     finally:
         process.thaw()
         await scanner.close()
