@@ -173,3 +173,19 @@ def test_twins_agree_on_every_prefix_of_the_seeds(seed: int) -> None:
     data = SEEDS[seed]
     for end in range(0, len(data) + 1, max(1, len(data) // 300)):
         _both(data[:end])
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(), st.sampled_from(["", "application/pdf", "image/png", "image/jpeg"]))
+def test_bad_input_only_ever_raises_invalid_document(data: bytes, mime: str) -> None:
+    from sidecar.config import ValidationSettings
+    from sidecar.domain import Document, Inspection
+    from sidecar.errors import InvalidDocument
+    from sidecar.pipeline.validate import validate_document
+
+    try:
+        result = validate_document(Document(content=data, declared_mime=mime), ValidationSettings())
+    except InvalidDocument as refused:
+        assert refused.message and refused.reason
+    else:
+        assert isinstance(result, Inspection)
