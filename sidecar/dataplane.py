@@ -381,7 +381,7 @@ class DataPlane:
             )
             kind = DecisionKind.HUMAN_REVIEW if true_label == "other" else DecisionKind.ACCEPTED
             return reviewed, Decision(kind, ("REVIEWED",), decision.findings)
-        review_id, _created = await self._stage(
+        review_id, created = await self._stage(
             "review",
             work,
             lambda: self.reviews.enqueue(
@@ -397,7 +397,10 @@ class DataPlane:
                 reason=",".join(decision.reasons),
             ),
         )
-        m.REVIEW_QUEUE_DEPTH.set(await asyncio.get_running_loop().run_in_executor(self.executor, self.reviews.depth))
+        if created:
+            m.REVIEW_QUEUE_DEPTH.set(
+                await asyncio.get_running_loop().run_in_executor(self.executor, self.reviews.depth)
+            )
         return prediction, replace(decision, review_id=review_id)
 
     # -- admin operations (called by the Admin servicer) ------------------------
@@ -473,7 +476,12 @@ class DataPlane:
         if known and true_label not in known:
             raise InvalidRequest(f"unknown label {true_label!r}")
         item, _changed = self.reviews.resolve(item_id, true_label, reviewer)
-        self.cache.correct(item.digest, true_label)
+        if not self.cache.correct(item.digest, true_label):
+            # Nothing cached for the digest: remember the reviewer's answer for every serving version.
+            for model in self.registry.ready():
+                key = (item.digest, model.key, model.manifest.preprocessing_version)
+                reviewed = Prediction(true_label, 1.0, {true_label: 1.0}, model.manifest.name, model.manifest.version)
+                self.cache.put(key, CachedAnswer(reviewed, ()))
         m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
         self.audit("resolve_review", review_id=item_id, reviewer=reviewer, true_label=true_label)
         return item

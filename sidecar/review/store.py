@@ -149,6 +149,12 @@ class ReviewStore:
         audit: bool = False,
     ) -> tuple[str, bool]:
         """(review id, created): the same digest already queued returns its existing id."""
+        with self._lock:  # the common repeat: a read, no write transaction, no fsync
+            row = self._db.execute(
+                "SELECT id FROM reviews WHERE digest = ? AND audit = ?", (digest, int(audit))
+            ).fetchone()
+        if row is not None:
+            return str(row[0]), False
         now = self._clock()
         new_id = f"rv_{uuid.uuid4().hex}"
         with self._tx() as db:

@@ -155,7 +155,8 @@ class EngineAdmin:
             raise InvalidRequest("name and version are required")
         entry = await self._run(self.dataplane.registry.load, request.name, request.version)
         await self._run(self.dataplane.remember_models)
-        if entry.state is not ModelState.READY:
+        if entry.state is not ModelState.READY or entry.error:
+            # entry.error with READY: the reload failed and the previous session still serves.
             raise FailedPrecondition(f"loading {request.name}/{request.version} failed: {entry.error}")
         self.dataplane.audit("load_model", model=f"{request.name}/{request.version}")
         return model_info(entry)

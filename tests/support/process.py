@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO
@@ -15,12 +16,16 @@ ROOT = Path(__file__).resolve().parents[2]
 
 class SidecarProcess:
     def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+        state = tempfile.mkdtemp(prefix="doctriage-state-")
         full_env = {
             **os.environ,
             "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0",
             # Production defaults are auth on and the exporter on :9464; tests opt in to auth.
             "DOCTRIAGE_AUTH__ENABLED": "false",
             "DOCTRIAGE_METRICS__PORT": "0",
+            # Runtime state and the review queue in a fresh directory, never the repo's var/.
+            "DOCTRIAGE_STATE__DIR": state,
+            "DOCTRIAGE_REVIEW__PATH": str(Path(state) / "review.sqlite3"),
             **env,
         }
         self.proc = subprocess.Popen(

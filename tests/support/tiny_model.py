@@ -26,28 +26,74 @@ LABELS = [
 ]
 
 
-def write_tiny_model(directory: Path, name: str = "tiny", version: str = "1.0", seed: int = 0) -> Path:
+def write_tiny_model(
+    directory: Path,
+    name: str = "tiny",
+    version: str = "1.0",
+    seed: int = 0,
+    *,
+    text_dim: int = 0,
+    temperature: float = 1.0,
+    fails_on_white: bool = False,
+    favour: str = "",
+    bias: float = 5.0,
+) -> Path:
+    """`text_dim` > 0 adds a `text` input [N, text_dim] (like v2.4, `needs_text`); `temperature` goes
+    into the manifest's calibration; `fails_on_white` makes inference raise in ONNX Runtime on any page
+    with a white pixel (an out-of-range Gather) while the mid-grey warm-up input passes; `favour` adds
+    `bias` to that label's logit (a model that predicts it, more or less confidently)."""
     rng = np.random.default_rng(seed)
     target = directory / name / version
     target.mkdir(parents=True, exist_ok=True)
     pooled = 64 * 48  # 256x192 pooled by 4x4
     w = numpy_helper.from_array(rng.normal(0, 0.05, (pooled, len(LABELS))).astype(np.float32), "w")
-    b = numpy_helper.from_array(np.zeros(len(LABELS), np.float32), "b")
+    bias_row = np.zeros(len(LABELS), np.float32)
+    if favour:
+        bias_row[LABELS.index(favour)] = bias
+    b = numpy_helper.from_array(bias_row, "b")
     shape = numpy_helper.from_array(np.array([-1, pooled], np.int64), "shape")
     nodes = [
         helper.make_node("AveragePool", ["image"], ["pooled"], kernel_shape=[4, 4], strides=[4, 4]),
         helper.make_node("Reshape", ["pooled", "shape"], ["embedding"]),
-        helper.make_node("Gemm", ["embedding", "w", "b"], ["logits"]),
     ]
+    inputs = [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 256, 192])]
+    initializers = [w, b, shape]
+    logits = "logits"
+    if text_dim or fails_on_white:
+        logits = "image_logits"
+    nodes.append(helper.make_node("Gemm", ["embedding", "w", "b"], [logits]))
+    if text_dim:
+        inputs.append(helper.make_tensor_value_info("text", TensorProto.FLOAT, ["N", text_dim]))
+        wt = rng.normal(0, 0.5, (text_dim, len(LABELS))).astype(np.float32)
+        initializers.append(numpy_helper.from_array(wt, "wt"))
+        nodes += [
+            helper.make_node("MatMul", ["text", "wt"], ["text_logits"]),
+            helper.make_node("Add", [logits, "text_logits"], ["logits" if not fails_on_white else "mixed"]),
+        ]
+        logits = "mixed"
+    if fails_on_white:
+        # index = floor(max(image) + 1): 1 for the all-zero warm-up input, 2 (out of range) for white pixels.
+        initializers += [
+            numpy_helper.from_array(np.zeros(2, np.float32), "table"),
+            numpy_helper.from_array(np.array(1.0, np.float32), "one"),
+        ]
+        nodes += [
+            helper.make_node("ReduceMax", ["image"], ["peak"], keepdims=0),
+            helper.make_node("Add", ["peak", "one"], ["shifted"]),
+            helper.make_node("Floor", ["shifted"], ["floored"]),
+            helper.make_node("Cast", ["floored"], ["index"], to=TensorProto.INT64),
+            helper.make_node("Gather", ["table", "index"], ["picked"]),
+            helper.make_node("Add", [logits, "picked"], ["logits"]),
+        ]
     graph = helper.make_graph(
         nodes,
         "tiny",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", 1, 256, 192])],
+        inputs,
         [
             helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", len(LABELS)]),
             helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", pooled]),
         ],
-        [w, b, shape],
+        initializers,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
@@ -57,8 +103,11 @@ def write_tiny_model(directory: Path, name: str = "tiny", version: str = "1.0", 
         "version": version,
         "labels": LABELS,
         "inputs": {"image": {"height": 256, "width": 192, "mean": 0.5, "std": 0.5, "preprocessing_version": "1"}},
-        "calibration": {"method": "temperature", "temperature": 1.0},
+        "calibration": {"method": "temperature", "temperature": temperature},
         "ood": {"method": "energy", "temperature": 1.0, "threshold": 1e9},
     }
+    if text_dim:
+        manifest["needs_text"] = True
+        manifest["inputs"]["text"] = {"dim": text_dim, "ngram_min": 3, "ngram_max": 4}  # type: ignore[index]
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return target

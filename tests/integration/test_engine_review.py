@@ -1,0 +1,134 @@
+"""Thresholds, business rules in the middle band and the human review queue, against a real server."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from doctriage.v1 import admin_pb2, classifier_pb2
+
+from tests.conftest import make_settings
+from tests.fixtures_docs import pdf
+from tests.support.documents import sample_documents
+from tests.support.engine import metric, model_tree, request, running, stubs
+from tests.support.grpc_errors import reason_of
+from tests.support.server import ServerThread
+
+INVOICE = ("INVOICE No. 7781   Date: 01.02.2025", "Bill to: Example Ltd", "Total 99,00 EUR")
+
+
+def thresholds(accept: float, review_below: float, **per_label: tuple[float, float]) -> admin_pb2.Thresholds:
+    return admin_pb2.Thresholds(
+        default=admin_pb2.LabelThresholds(accept=accept, review_below=review_below),
+        per_label={k: admin_pb2.LabelThresholds(accept=a, review_below=r) for k, (a, r) in per_label.items()},
+        provenance="test",
+    )
+
+
+def test_thresholds_rules_and_review_flow(tmp_path: Path) -> None:
+    # 2.3 says "invoice" with ~0.95 calibrated confidence for every page.
+    root = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
+    traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
+    with running(root, traffic=traffic) as server, stubs(server) as (classifier, admin):
+        got = admin.GetThresholds(admin_pb2.GetThresholdsRequest())
+        assert (got.default.accept, got.default.review_below) == pytest.approx((0.85, 0.60))
+        png = sample_documents(seed=51)["png"]
+        high = classifier.Classify(request(png, "png"), timeout=30)
+        assert high.label == "invoice" and high.confidence > 0.9 and high.decision == classifier_pb2.ACCEPTED
+
+        for bad in (thresholds(0.5, 0.7), thresholds(1.5, 0.1), thresholds(0.9, 0.6, nope=(0.9, 0.5))):
+            with pytest.raises(grpc.RpcError) as err:
+                admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=bad))
+            assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT and reason_of(err.value) == "INVALID_REQUEST"
+
+        # invoices are never accepted on confidence alone: the middle band, where the business rules decide
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=thresholds(0.85, 0.6, invoice=(1.0, 0.5))))
+        text_pdf = pdf(lines=INVOICE)
+        ok = classifier.Classify(request(text_pdf, "pdf"), timeout=30)
+        assert ok.decision == classifier_pb2.ACCEPTED_AFTER_RULES, ok.decision_reasons
+        assert {f.rule for f in ok.rule_findings} >= {"invoice.require_any", "invoice.amount"}
+        # an image without text (OCR off here) cannot pass the text rules → review, with the findings
+        queued = classifier.Classify(request(png, "png"), timeout=30)
+        assert queued.decision == classifier_pb2.HUMAN_REVIEW and queued.review_id
+        assert "RULES_FAILED" in queued.decision_reasons
+        assert any(not f.passed for f in queued.rule_findings)
+        # the same document again: the same review item (idempotent on the digest)
+        assert classifier.Classify(request(png, "png"), timeout=30).review_id == queued.review_id
+        assert metric("doctriage_review_queue_depth") >= 1
+
+        # per-model thresholds: a version-specific band wins over the default
+        v23 = thresholds(0.2, 0.1)
+        v23.model_version = "2.3"
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=v23))
+        other = classifier.Classify(request(sample_documents(seed=52)["png"], "png"), timeout=30)
+        assert other.decision == classifier_pb2.ACCEPTED
+        assert admin.GetThresholds(admin_pb2.GetThresholdsRequest(model_version="2.3")).default.accept == 0.2
+        assert admin.GetThresholds(admin_pb2.GetThresholdsRequest()).per_label["invoice"].accept == 1.0
+
+        # the review queue: list, claim with a lease, lease expiry, resolve
+        listed = admin.ListReviews(admin_pb2.ListReviewsRequest(status=admin_pb2.PENDING, page_size=10))
+        assert [i.id for i in listed.items] == [queued.review_id] and listed.total == 1
+        assert listed.items[0].digest == queued.digest and listed.items[0].content == b""
+        claimed = admin.ClaimReview(admin_pb2.ClaimReviewRequest(reviewer="ann", lease_seconds=0.3))
+        assert claimed.id == queued.review_id and claimed.content == png and claimed.status == admin_pb2.CLAIMED
+        with pytest.raises(grpc.RpcError) as err:
+            admin.ClaimReview(admin_pb2.ClaimReviewRequest(reviewer="bob"))
+        assert err.value.code() is grpc.StatusCode.NOT_FOUND
+        time.sleep(0.4)  # ann's lease runs out: the item is back
+        assert admin.ClaimReview(admin_pb2.ClaimReviewRequest(reviewer="bob")).id == queued.review_id
+        with pytest.raises(grpc.RpcError) as err:
+            admin.ResolveReview(admin_pb2.ResolveReviewRequest(id=queued.review_id, true_label="cat", reviewer="bob"))
+        assert err.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        resolved = admin.ResolveReview(
+            admin_pb2.ResolveReviewRequest(id=queued.review_id, true_label="receipt", reviewer="bob")
+        )
+        assert resolved.status == admin_pb2.RESOLVED and resolved.true_label == "receipt"
+        assert metric("doctriage_review_queue_depth") == 0
+        # the reviewer's label now answers for that digest (the cache was corrected)
+        after = classifier.Classify(request(png, "png"), timeout=30)
+        assert (after.label, after.confidence, after.source) == ("receipt", 1.0, classifier_pb2.CACHE)
+        assert after.decision == classifier_pb2.ACCEPTED
+
+
+def test_admin_changes_survive_a_restart(tmp_path: Path) -> None:
+    root = model_tree(tmp_path / "models", lite=False)
+    settings = make_settings(root, ocr={"enabled": False}, rate_limit={"enabled": False})
+    server = ServerThread(settings).start()
+    try:
+        with stubs(server) as (_, admin):
+            admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=thresholds(0.9, 0.7, invoice=(0.95, 0.8))))
+            split = admin_pb2.TrafficSplit(
+                model_name="doc-classifier",
+                weights=[
+                    admin_pb2.VersionWeight(version="2.3", weight=0.3),
+                    admin_pb2.VersionWeight(version="2.4", weight=0.7),
+                ],
+                shadow_version="2.3",
+                shadow_share=0.2,
+            )
+            admin.SetTrafficSplit(admin_pb2.SetTrafficSplitRequest(split=split))
+    finally:
+        server.stop()
+    again = ServerThread(settings).start()
+    try:
+        with stubs(again) as (_, admin):
+            t = admin.GetThresholds(admin_pb2.GetThresholdsRequest())
+            assert (t.default.accept, t.default.review_below) == (0.9, 0.7)
+            assert (t.per_label["invoice"].accept, t.per_label["invoice"].review_below) == (0.95, 0.8)
+            assert t.provenance == "test"
+            s = admin.GetTrafficSplit(admin_pb2.GetTrafficSplitRequest())
+            assert {w.version: w.weight for w in s.weights} == pytest.approx({"2.3": 0.3, "2.4": 0.7})
+            assert (s.shadow_version, s.shadow_share) == ("2.3", pytest.approx(0.2))
+            admin.UnloadModel(admin_pb2.UnloadModelRequest(name="doc-classifier", version="2.4"))
+    finally:
+        again.stop()
+    third = ServerThread(settings).start()  # the unload is remembered too
+    try:
+        with stubs(third) as (_, admin):
+            states = {(m.name, m.version): m.state for m in admin.ListModels(admin_pb2.ListModelsRequest()).models}
+            assert states[("doc-classifier", "2.4")] != admin_pb2.READY
+            assert states[("doc-classifier", "2.3")] == admin_pb2.READY
+    finally:
+        third.stop()
