@@ -84,7 +84,7 @@ class LabelThresholds(_message.Message):
     def __init__(self, accept: _Optional[float] = ..., review_below: _Optional[float] = ...) -> None: ...
 
 class Thresholds(_message.Message):
-    __slots__ = ("default", "per_label", "model_version", "provenance")
+    __slots__ = ("default", "per_label", "model_version", "provenance", "rule", "audit_rate")
     class PerLabelEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -96,11 +96,66 @@ class Thresholds(_message.Message):
     PER_LABEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     PROVENANCE_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_RATE_FIELD_NUMBER: _ClassVar[int]
     default: LabelThresholds
     per_label: _containers.MessageMap[str, LabelThresholds]
     model_version: str
     provenance: str
-    def __init__(self, default: _Optional[_Union[LabelThresholds, _Mapping]] = ..., per_label: _Optional[_Mapping[str, LabelThresholds]] = ..., model_version: _Optional[str] = ..., provenance: _Optional[str] = ...) -> None: ...
+    rule: AcceptanceRule
+    audit_rate: float
+    def __init__(self, default: _Optional[_Union[LabelThresholds, _Mapping]] = ..., per_label: _Optional[_Mapping[str, LabelThresholds]] = ..., model_version: _Optional[str] = ..., provenance: _Optional[str] = ..., rule: _Optional[_Union[AcceptanceRule, _Mapping]] = ..., audit_rate: _Optional[float] = ...) -> None: ...
+
+class AcceptanceRule(_message.Message):
+    __slots__ = ("proven", "confidence_threshold", "per_label", "ood_threshold", "require_agreement", "require_rules", "excluded_labels", "alpha", "delta", "n", "silent_failures", "accepted", "risk_upper", "coverage", "method", "hypotheses", "model_version", "created", "data_digest", "note")
+    class PerLabelEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: float
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[float] = ...) -> None: ...
+    PROVEN_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    PER_LABEL_FIELD_NUMBER: _ClassVar[int]
+    OOD_THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_AGREEMENT_FIELD_NUMBER: _ClassVar[int]
+    REQUIRE_RULES_FIELD_NUMBER: _ClassVar[int]
+    EXCLUDED_LABELS_FIELD_NUMBER: _ClassVar[int]
+    ALPHA_FIELD_NUMBER: _ClassVar[int]
+    DELTA_FIELD_NUMBER: _ClassVar[int]
+    N_FIELD_NUMBER: _ClassVar[int]
+    SILENT_FAILURES_FIELD_NUMBER: _ClassVar[int]
+    ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    RISK_UPPER_FIELD_NUMBER: _ClassVar[int]
+    COVERAGE_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    HYPOTHESES_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    DATA_DIGEST_FIELD_NUMBER: _ClassVar[int]
+    NOTE_FIELD_NUMBER: _ClassVar[int]
+    proven: bool
+    confidence_threshold: float
+    per_label: _containers.ScalarMap[str, float]
+    ood_threshold: float
+    require_agreement: bool
+    require_rules: bool
+    excluded_labels: _containers.RepeatedScalarFieldContainer[str]
+    alpha: float
+    delta: float
+    n: int
+    silent_failures: int
+    accepted: int
+    risk_upper: float
+    coverage: float
+    method: str
+    hypotheses: int
+    model_version: str
+    created: str
+    data_digest: str
+    note: str
+    def __init__(self, proven: _Optional[bool] = ..., confidence_threshold: _Optional[float] = ..., per_label: _Optional[_Mapping[str, float]] = ..., ood_threshold: _Optional[float] = ..., require_agreement: _Optional[bool] = ..., require_rules: _Optional[bool] = ..., excluded_labels: _Optional[_Iterable[str]] = ..., alpha: _Optional[float] = ..., delta: _Optional[float] = ..., n: _Optional[int] = ..., silent_failures: _Optional[int] = ..., accepted: _Optional[int] = ..., risk_upper: _Optional[float] = ..., coverage: _Optional[float] = ..., method: _Optional[str] = ..., hypotheses: _Optional[int] = ..., model_version: _Optional[str] = ..., created: _Optional[str] = ..., data_digest: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
 
 class GetThresholdsRequest(_message.Message):
     __slots__ = ("model_version",)
