@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
-	clamav-daemon clamav
+	clamav-daemon clamav prometheus
 # Keep tesseract single-threaded: with OpenMP it is ~8x slower on 2 cores.
 export OMP_THREAD_LIMIT := 1
 
