@@ -37,7 +37,7 @@ def default_grid() -> npt.NDArray[np.float64]:
 def _make_grid() -> npt.NDArray[np.float64]:
     near_one = 1.0 - np.logspace(-5, -1, 81)
     rest = np.linspace(0.9, 0.0, 91)
-    grid = np.unique(np.concatenate([[1.0], near_one, rest]))
+    grid = np.unique(np.round(np.concatenate([[1.0], near_one, rest]), 8))
     return grid[::-1].copy()
 
 

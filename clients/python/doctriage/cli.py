@@ -64,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("files", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=classify)
+    from doctriage import calibrate
+
+    calibrate.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)
