@@ -205,8 +205,12 @@ def pdf(
     lines: Sequence[str] = SAMPLE_LINES,
     text_layer: bool = True,
     size: tuple[int, int] = A4_PT,
+    rotate: int = 0,
 ) -> bytes:
-    """A vector PDF. With text_layer=False the page carries only drawings (no extractable text)."""
+    """A vector PDF. With text_layer=False the page carries only drawings (no extractable text).
+
+    `rotate` sets the pages' /Rotate (degrees clockwise), as scanners and printers write landscape pages.
+    """
     w = _PdfWriter()
     pages_id = w.add(b"")  # filled in by build()
     font = w.add(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
@@ -218,8 +222,9 @@ def pdf(
         content = w.stream(body)
         page_ids.append(
             w.add(
-                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Resources << /Font << /F1 %d 0 R >> >> "
-                b"/Contents %d 0 R >>" % (pages_id, size[0], size[1], font, content)
+                b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Rotate %d "
+                b"/Resources << /Font << /F1 %d 0 R >> >> /Contents %d 0 R >>"
+                % (pages_id, size[0], size[1], rotate, font, content)
             )
         )
     return w.build(page_ids, pages_id)

@@ -223,3 +223,9 @@ def test_pdf_with_an_absurd_page_size_stays_within_the_pixel_limit() -> None:
     content = docs.pdf(size=(20, 14_000))
     page = decode_document(content, Inspection(kind=DocKind.PDF, digest="", size=len(content)), TARGET, 1_000_000)
     assert page.image.size <= 1_000_000
+
+
+def test_pdf_page_rotation_is_applied() -> None:
+    page = decode(docs.pdf(rotate=90), DocKind.PDF)
+    assert page.image.shape[1] > page.image.shape[0], "a portrait page rotated by 90 degrees renders landscape"
+    assert page.text is not None and "INVOICE" in page.text

@@ -92,6 +92,7 @@ FLAVOURS: dict[str, tuple[DocKind, Callable[[], bytes]]] = {
     "pdf_no_text": (DocKind.PDF, lambda: docs.pdf(text_layer=False)),
     "pdf_scanned": (DocKind.PDF, docs.pdf_scanned),
     "pdf_landscape": (DocKind.PDF, lambda: docs.pdf(size=(842, 595))),
+    "pdf_rotated": (DocKind.PDF, lambda: docs.pdf(rotate=90)),
 }
 
 
