@@ -122,6 +122,33 @@ REVIEW_QUEUE_DEPTH = Gauge(
     "Review items not yet resolved (pending + claimed).",
     registry=REGISTRY,
 )
+
+# -- risk control (sidecar/risk: acceptance rule, audits) --------------------------
+# bound: "estimate" (point), "lower"/"upper" (two-sided 95 % Clopper–Pearson), "upper_one_sided"
+# ((1 - delta) one-sided; the alert compares it with doctriage_risk_target_silent_failure_rate).
+
+AUDIT_SILENT_FAILURE_RATE = Gauge(
+    "doctriage_audit_silent_failure_rate",
+    "Silent-failure rate (wrong and automatically accepted, over all documents) estimated from resolved audits.",
+    ["bound"],
+    registry=REGISTRY,
+)
+AUDIT_RESOLVED = Counter(
+    "doctriage_audit_resolved_total",
+    "Resolved audit items (accepted documents sampled for review) by outcome (correct, wrong).",
+    ["outcome"],
+    registry=REGISTRY,
+)
+AUDIT_SAMPLED = Counter(
+    "doctriage_audit_sampled_total",
+    "Automatically accepted documents also sent to the review queue as audit.",
+    registry=REGISTRY,
+)
+RISK_TARGET = Gauge(
+    "doctriage_risk_target_silent_failure_rate",
+    "Target silent-failure rate alpha of the active acceptance rule (absent: no rule).",
+    registry=REGISTRY,
+)
 BATCH_SIZE = Histogram(
     "doctriage_batch_size",
     "Documents per inference batch, per model version.",
