@@ -80,6 +80,21 @@ def compute_features(inspection: Inspection, page: Page, ocr: OcrResult | None =
     )
 
 
+# The features drift windows track, in the order of sidecar.models.calibration.DRIFT_FEATURES.
+TRACKED = ("brightness", "contrast", "sharpness", "aspect", "text_length")
+
+
+def tracked_tuple(inspection: Inspection, page: Page, text: str | None = None) -> tuple[float, ...]:
+    """TRACKED as a tuple, for training's drift reference: the same numbers serving observes.
+
+    `text` overrides the page's text layer (training passes the page text it used).
+    """
+    if text is not None:
+        page = Page(page.image, page.source_width, page.source_height, page.page_count, text)
+    f = compute_features(inspection, page)
+    return tuple(float(getattr(f, name)) for name in TRACKED)
+
+
 def thumbnail(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
     """The page in grey, scaled to fit THUMBNAIL (never upscaled), as uint8."""
     img = Image.fromarray(image)

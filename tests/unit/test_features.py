@@ -93,3 +93,17 @@ def test_features_are_cheap() -> None:
     for _ in range(5):
         compute_features(inspection, page)
     assert (time.perf_counter() - started) / 5 < 0.05
+
+
+def test_tracked_tuple_matches_the_drift_monitor_names_and_values() -> None:
+    from sidecar.models.calibration import DRIFT_FEATURES
+    from sidecar.pipeline.features import TRACKED, tracked_tuple
+
+    assert tuple(DRIFT_FEATURES) == TRACKED
+    content = docs.pdf()
+    inspection = Inspection(kind=DocKind.PDF, digest="", size=len(content))
+    page = decode_document(content, inspection, (256, 192), 10**8)
+    values = tracked_tuple(inspection, page)
+    numeric = compute_features(inspection, page).numeric()
+    assert values == tuple(numeric[name] for name in TRACKED)
+    assert tracked_tuple(inspection, page, text="")[4] == 0.0
