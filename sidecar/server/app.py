@@ -28,6 +28,8 @@ from sidecar.server.servicers import AdminServicer, ClassifierServicer
 
 log = structlog.get_logger(__name__)
 
+# Drain: stop once no call was refused for this long (see SidecarServer._quiesce).
+_QUIET_S = 0.2
 CLASSIFIER = classifier_pb2.DESCRIPTOR.services_by_name["Classifier"].full_name
 ADMIN = admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name
 
@@ -96,7 +98,7 @@ class SidecarServer:
             log.warning("auth_no_keys", detail="auth is enabled but no API key is configured: every RPC is refused")
         # grpc.aio objects bind to the running loop: create them here, not in __init__.
         self.health = HealthManager((CLASSIFIER,), ADMIN, self._models_ready, settings.scanner)
-        gateway = GatewayInterceptor(Authenticator(settings.auth), RateLimiter(settings.rate_limit))
+        self.gateway = gateway = GatewayInterceptor(Authenticator(settings.auth), RateLimiter(settings.rate_limit))
         # gRPC's own limit sits above ours so that a document a little too big gets our
         # documented TOO_LARGE instead of a transport error.
         max_message = 2 * settings.validation.max_bytes + 1024 * 1024
@@ -155,10 +157,13 @@ class SidecarServer:
             return
         grace = self.settings.server.grace_period_s if grace is None else grace
         log.info("draining", in_flight=self.dataplane.in_flight, grace_s=grace)
+        deadline = time.monotonic() + grace
         self.dataplane.draining = True
+        self.gateway.draining = True  # new documents: UNAVAILABLE (SHUTTING_DOWN), retryable elsewhere
         await self.health.drain()
-        # grpc refuses new RPCs at once and cancels whatever is still running after `grace`.
-        await self.server.stop(grace)
+        await self._quiesce(deadline)
+        # grpc refuses new RPCs at once and cancels whatever is still running after the rest of `grace`.
+        await self.server.stop(max(0.0, deadline - time.monotonic()))
         drained = self.dataplane.in_flight == 0
         await self.dataplane.aclose()  # batchers and shadow tasks
         self.dataplane.close()  # the executor, then the review store (WAL checkpoint on close)
@@ -168,6 +173,21 @@ class SidecarServer:
             health_module.install(None)
         self._stopped.set()
         log.info("stopped", drained=drained)
+
+    async def _quiesce(self, deadline: float) -> None:
+        """Until the deadline: wait for in-flight documents, and for callers to stop sending.
+
+        Calls that reach grpc after `server.stop` are cancelled at the transport (CANCELLED, which
+        a client cannot tell from a lost request); until then they get our UNAVAILABLE
+        (SHUTTING_DOWN). So stop only once nothing is in flight and no call was refused for
+        `_QUIET_S` (an idle server stops at once, a busy one after its callers went elsewhere).
+        """
+        started = time.monotonic()
+        while (now := time.monotonic()) < deadline:
+            busy = self.dataplane.in_flight > 0
+            if not busy and now - max(started, self.gateway.last_refused) >= _QUIET_S:
+                return
+            await asyncio.sleep(0.01)
 
     async def serve_until_signal(self) -> None:
         loop = asyncio.get_running_loop()

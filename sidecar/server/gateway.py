@@ -35,7 +35,9 @@ from sidecar.server.ratelimit import RateLimiter
 log = structlog.get_logger(__name__)
 
 # Refusals with their own counters: not "errors by category" (they would drown the real ones).
-_NOT_ERRORS = frozenset({e.Reason.UNAUTHENTICATED, e.Reason.PERMISSION_DENIED, e.Reason.RATE_LIMITED})
+_NOT_ERRORS = frozenset(
+    {e.Reason.UNAUTHENTICATED, e.Reason.PERMISSION_DENIED, e.Reason.RATE_LIMITED, e.Reason.SHUTTING_DOWN}
+)
 _CODE_NAMES = {v: k for k, v in code_pb2.Code.items()}
 _DONE = object()
 
@@ -50,6 +52,10 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
     def __init__(self, authenticator: Authenticator, limiter: RateLimiter) -> None:
         self.authenticator = authenticator
         self.limiter = limiter
+        # Set on SIGTERM: new Classifier calls get a clean, retryable UNAVAILABLE (SHUTTING_DOWN)
+        # while the accepted ones finish, instead of transport-level cancellation at server stop.
+        self.draining = False
+        self.last_refused = 0.0  # time.monotonic() of the last call refused because of the drain
 
     async def intercept_service(
         self,
@@ -101,6 +107,11 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         structlog.contextvars.bind_contextvars(key_id=principal.key_id)
         return principal
 
+    def _admit(self, role: str) -> None:
+        if self.draining and role == "classify":
+            self.last_refused = time.monotonic()
+            raise e.Unavailable("the sidecar is shutting down", e.Reason.SHUTTING_DOWN)
+
     def _take_token(self, principal: Principal, context: grpc.aio.ServicerContext) -> None:
         key = principal.key_id if self.authenticator.enabled else _peer_key(context)
         retry_after = self.limiter.try_acquire(key, principal.rate_per_s, principal.burst)
@@ -118,6 +129,7 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
             try:
                 self._begin(context, rpc)
                 principal = self._authenticate(context, role)
+                self._admit(role)
                 self._take_token(principal, context)
                 return await behavior(request, context)
             except e.DocTriageError as exc:
@@ -160,6 +172,7 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         ) -> AsyncIterator[Any]:
             stream_id = self._begin(context, rpc)
             principal = self._authenticate(context, role)
+            self._admit(role)
             out: asyncio.Queue[Any] = asyncio.Queue()
             pending = 0  # messages handed to the servicer and not yet answered
             limited = 0
