@@ -6,6 +6,10 @@ Bands on the calibrated confidence, per model version and per label:
   label passes, else HUMAN_REVIEW;
 - confidence < review_below, out-of-distribution, label `other`, a failed rule, a degraded
   answer: HUMAN_REVIEW.
+
+When the thresholds carry a risk-controlled acceptance rule (`doctriage calibrate`,
+sidecar/risk), the rule replaces the bands after the same hard gates: it accepts only what its
+proof covers (silent-failure rate <= alpha with probability >= 1 - delta), the rest goes to review.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from dataclasses import dataclass, field
 
 from sidecar.domain import Decision, DecisionKind, Prediction, RuleFinding, Source
 from sidecar.errors import InvalidRequest
+from sidecar.risk.rule import AcceptanceRule, PredictionFeatures, apply_rule
 
 OTHER_LABEL = "other"
 
@@ -43,6 +48,10 @@ class Thresholds:
     per_label: Mapping[str, Band] = field(default_factory=dict)
     model_version: str = ""
     provenance: str = ""
+    # The risk-controlled acceptance rule; None = the bands decide.
+    rule: AcceptanceRule | None = None
+    # Share of accepted documents also queued as audit; None = the configured default.
+    audit_rate: float | None = None
 
     def band(self, label: str) -> Band:
         return self.per_label.get(label) or Band(self.accept, self.review_below)
@@ -54,6 +63,13 @@ class Thresholds:
             if labels is not None and label not in labels:
                 raise InvalidRequest(f"unknown label {label!r}")
             band.validate(f"label {label!r}")
+        if self.audit_rate is not None and not (math.isfinite(self.audit_rate) and 0.0 <= self.audit_rate <= 1.0):
+            raise InvalidRequest("audit_rate must be within [0, 1]")
+        if self.rule is not None:
+            try:
+                self.rule.validate()
+            except ValueError as exc:
+                raise InvalidRequest(f"acceptance rule: {exc}") from None
         return self
 
     def as_dict(self) -> dict[str, object]:
@@ -63,18 +79,23 @@ class Thresholds:
             "per_label": {k: {"accept": b.accept, "review_below": b.review_below} for k, b in self.per_label.items()},
             "model_version": self.model_version,
             "provenance": self.provenance,
+            "rule": self.rule.to_dict() if self.rule is not None else None,
+            "audit_rate": self.audit_rate,
         }
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object]) -> Thresholds:
         per_label = raw.get("per_label") or {}
         assert isinstance(per_label, Mapping)
+        rule, audit_rate = raw.get("rule"), raw.get("audit_rate")
         return cls(
             accept=float(raw.get("accept", 0.85)),  # type: ignore[arg-type]
             review_below=float(raw.get("review_below", 0.60)),  # type: ignore[arg-type]
             per_label={str(k): Band(float(v["accept"]), float(v["review_below"])) for k, v in per_label.items()},
             model_version=str(raw.get("model_version", "")),
             provenance=str(raw.get("provenance", "")),
+            rule=AcceptanceRule.from_dict(rule) if isinstance(rule, Mapping) else None,
+            audit_rate=float(audit_rate) if isinstance(audit_rate, int | float) else None,
         )
 
 
@@ -102,6 +123,8 @@ def decide(prediction: Prediction, thresholds: Thresholds, findings: tuple[RuleF
         if found and not failed:
             return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("RULE_BASED_CLASSIFICATION", "RULES_PASSED"), found)
         return Decision(DecisionKind.HUMAN_REVIEW, ("RULE_BASED_CLASSIFICATION", "RULES_FAILED"), found)
+    if thresholds.rule is not None:
+        return _decide_by_rule(prediction, thresholds.rule, findings)
     band = thresholds.band(prediction.label)
     if prediction.confidence < band.review_below:
         return Decision(DecisionKind.HUMAN_REVIEW, ("LOW_CONFIDENCE",), found)
@@ -114,3 +137,17 @@ def decide(prediction: Prediction, thresholds: Thresholds, findings: tuple[RuleF
     if not found:
         return Decision(DecisionKind.HUMAN_REVIEW, ("MEDIUM_CONFIDENCE_NO_RULES",), found)
     return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("MEDIUM_CONFIDENCE", "RULES_PASSED"), found)
+
+
+def _decide_by_rule(prediction: Prediction, rule: AcceptanceRule, findings: tuple[RuleFinding, ...] | None) -> Decision:
+    found = findings or ()
+    if any(not f.passed for f in found):
+        return Decision(DecisionKind.HUMAN_REVIEW, ("RULES_FAILED",), found)
+    features = PredictionFeatures(
+        prediction.label, prediction.confidence, prediction.ood_score, None, True if found else None
+    )
+    accepted, reasons = apply_rule(rule, features)
+    if not accepted:
+        return Decision(DecisionKind.HUMAN_REVIEW, reasons, found)
+    kind = DecisionKind.ACCEPTED_AFTER_RULES if rule.require_rules else DecisionKind.ACCEPTED
+    return Decision(kind, reasons, found)

@@ -18,6 +18,7 @@ from sidecar.models.registry import ModelEntry, ModelState
 from sidecar.models.routing import TrafficSplit
 from sidecar.pipeline.decide import Band, Thresholds
 from sidecar.review.store import ReviewItem, ReviewStatus
+from sidecar.risk.proto import rule_from_proto, rule_to_proto
 
 if TYPE_CHECKING:
     from sidecar.dataplane import DataPlane
@@ -53,7 +54,7 @@ def model_info(entry: ModelEntry) -> admin_pb2.ModelInfo:
 
 
 def thresholds_to_proto(t: Thresholds) -> admin_pb2.Thresholds:
-    return admin_pb2.Thresholds(
+    msg = admin_pb2.Thresholds(
         default=admin_pb2.LabelThresholds(accept=t.accept, review_below=t.review_below),
         per_label={
             k: admin_pb2.LabelThresholds(accept=b.accept, review_below=b.review_below) for k, b in t.per_label.items()
@@ -61,18 +62,29 @@ def thresholds_to_proto(t: Thresholds) -> admin_pb2.Thresholds:
         model_version=t.model_version,
         provenance=t.provenance,
     )
+    if t.rule is not None:
+        msg.rule.CopyFrom(rule_to_proto(t.rule))
+    if t.audit_rate is not None:
+        msg.audit_rate = t.audit_rate
+    return msg
 
 
 def thresholds_from_proto(p: admin_pb2.Thresholds, current: Thresholds) -> Thresholds:
     accept, review_below = current.accept, current.review_below
     if p.HasField("default"):
         accept, review_below = p.default.accept, p.default.review_below
+    try:
+        rule = rule_from_proto(p.rule) if p.HasField("rule") else None
+    except ValueError as exc:
+        raise InvalidRequest(f"acceptance rule: {exc}") from None
     return Thresholds(
         accept=accept,
         review_below=review_below,
         per_label={k: Band(v.accept, v.review_below) for k, v in p.per_label.items()},
         model_version=p.model_version,
         provenance=p.provenance,
+        rule=rule,
+        audit_rate=p.audit_rate if p.HasField("audit_rate") else None,
     )
 
 

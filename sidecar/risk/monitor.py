@@ -1,0 +1,106 @@
+"""The engine's risk monitor: audit sampling of accepted documents, the running audit estimate and
+its metrics, and the records recalibration learns from.
+
+The data plane holds one `RiskMonitor` and calls three hooks:
+- `on_decision(accepted)` once per decided document → True when that accepted document must also
+  be queued for review with audit=True;
+- `on_resolved(audit, predicted_label, true_label)` when a reviewer resolves an item;
+- `set_rule(rule, audit_rate)` when Admin.SetThresholds installs a rule (the estimate restarts:
+  it describes the rule in force).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+
+from sidecar.observability import metrics as m
+from sidecar.risk.audit import DEFAULT_AUDIT_RATE, AuditEstimate, AuditEstimator, AuditSampler
+from sidecar.risk.ltt import CalibrationRecord
+from sidecar.risk.recalibrate import ResolvedItem
+from sidecar.risk.rule import OUT_OF_SCOPE_LABEL, AcceptanceRule
+
+# Review reasons that mean the engine would never have accepted the document, whatever the rule.
+NEVER_ACCEPTED_REASONS = frozenset({"OUT_OF_DISTRIBUTION", "OUT_OF_SCOPE", "DEGRADED", "RULES_FAILED"})
+
+
+class RiskMonitor:
+    def __init__(self, audit_rate: float = DEFAULT_AUDIT_RATE, seed: int | None = None) -> None:
+        self._lock = threading.Lock()
+        self.rule: AcceptanceRule | None = None
+        self.sampler = AuditSampler(audit_rate, seed)
+        self.estimator = AuditEstimator()
+
+    @property
+    def audit_rate(self) -> float:
+        return self.sampler.rate
+
+    def set_rule(self, rule: AcceptanceRule | None, audit_rate: float | None = None) -> None:
+        with self._lock:
+            changed = rule != self.rule
+            self.rule = rule
+            if audit_rate is not None:
+                self.sampler.rate = audit_rate
+            if rule is not None:
+                self.estimator.alpha, self.estimator.delta = rule.alpha, rule.delta
+                m.RISK_TARGET.set(rule.alpha)
+            if changed:
+                self.estimator.reset()
+        self.publish()
+
+    def on_decision(self, accepted: bool) -> bool:
+        self.estimator.record_decision(accepted)
+        if accepted and self.sampler.should_audit():
+            m.AUDIT_SAMPLED.inc()
+            return True
+        return False
+
+    def on_resolved(self, audit: bool, predicted_label: str, true_label: str) -> None:
+        if not audit:
+            return
+        self.estimator.record_audit(predicted_label, true_label)
+        m.AUDIT_RESOLVED.labels(outcome="correct" if predicted_label == true_label else "wrong").inc()
+        self.publish()
+
+    def load(self, feedback: Iterable[Mapping[str, object]]) -> None:
+        """Resolved audits persisted by the review store (after a restart)."""
+        n = k = 0
+        for row in feedback:
+            if row.get("audit"):
+                n += 1
+                k += row.get("predicted_label") != row.get("true_label")
+        self.estimator.add_counts(audited=n, wrong=k)
+        self.publish()
+
+    def estimate(self) -> AuditEstimate:
+        return self.estimator.estimate()
+
+    def publish(self) -> None:
+        e = self.estimator.estimate()
+        if e.audited == 0:
+            return  # nothing to say yet: absent gauges rather than a misleading 0 or 1
+        g = m.AUDIT_SILENT_FAILURE_RATE
+        g.labels(bound="estimate").set(e.silent_failure_rate)
+        g.labels(bound="lower").set(e.silent_failure_lower)
+        g.labels(bound="upper").set(e.silent_failure_upper)
+        g.labels(bound="upper_one_sided").set(e.one_sided_upper)
+
+
+def resolved_items(feedback: Iterable[Mapping[str, object]]) -> list[ResolvedItem]:
+    """Review-store feedback rows → what `recalibrate` learns from.
+
+    Rows carry the prediction as served (label, confidence, reason); a document the engine would
+    never have accepted (OOD, out of scope, degraded, failed rules) is recorded as never accepted.
+    """
+    out = []
+    for row in feedback:
+        label = str(row.get("predicted_label", ""))
+        reason = str(row.get("reason", ""))
+        never = not label or any(r in NEVER_ACCEPTED_REASONS for r in reason.replace(",", " ").split())
+        record = CalibrationRecord(
+            str(row.get("true_label", "")),
+            OUT_OF_SCOPE_LABEL if never else label,
+            0.0 if never else float(row.get("confidence", 0.0)),  # type: ignore[arg-type]
+        )
+        out.append(ResolvedItem(record, audit=bool(row.get("audit"))))
+    return out

@@ -1,0 +1,97 @@
+"""The acceptance rule inside the engine: decide(), the persisted thresholds, the proto edge, the monitor."""
+
+from __future__ import annotations
+
+import pytest
+
+from sidecar.domain import DecisionKind, Prediction, RuleFinding, Source
+from sidecar.errors import InvalidRequest
+from sidecar.observability.metrics import REGISTRY
+from sidecar.pipeline.decide import Thresholds, decide
+from sidecar.risk import AcceptanceRule
+from sidecar.risk.monitor import RiskMonitor, resolved_items
+from sidecar.risk.proto import rule_from_proto, rule_to_proto
+
+RULE = AcceptanceRule(proven=True, confidence_threshold=0.97, ood_threshold=3.0, alpha=0.02, n=400, coverage=0.6)
+
+
+def _p(label: str = "invoice", conf: float = 0.99, ood: float = 0.0, **kw: object) -> Prediction:
+    return Prediction(label, conf, {label: conf}, "doc-classifier", "2.3", ood_score=ood, **kw)  # type: ignore[arg-type]
+
+
+def test_rule_replaces_the_bands() -> None:
+    t = Thresholds(rule=RULE)
+    assert decide(_p(conf=0.99), t).kind is DecisionKind.ACCEPTED
+    assert decide(_p(conf=0.99), t).reasons == ("RISK_CONTROLLED",)
+    below = decide(_p(conf=0.9), t)  # the bands would accept 0.9; the rule does not
+    assert below.kind is DecisionKind.HUMAN_REVIEW and below.reasons == ("BELOW_RISK_THRESHOLD",)
+    assert decide(_p(conf=0.99, ood=5.0), t).reasons == ("OUT_OF_DISTRIBUTION",)
+    # hard gates first, as without a rule
+    assert decide(_p(conf=0.99, is_ood=True), t).reasons == ("OUT_OF_DISTRIBUTION",)
+    assert decide(_p("other", 0.99), t).reasons == ("OUT_OF_SCOPE",)
+    assert decide(_p(conf=0.99, source=Source.DEGRADED), t).reasons == ("DEGRADED",)
+    failed = (RuleFinding("invoice.amount", False),)
+    assert decide(_p(conf=0.99), t, failed).reasons == ("RULES_FAILED",)
+    unproven = Thresholds(rule=AcceptanceRule(proven=False, confidence_threshold=2.0))
+    assert decide(_p(conf=1.0), unproven).reasons == ("NO_PROVEN_RULE",)
+    with_rules = Thresholds(rule=AcceptanceRule(proven=True, confidence_threshold=0.5, require_rules=True))
+    passed = (RuleFinding("invoice.amount", True),)
+    assert decide(_p(conf=0.9), with_rules, passed).kind is DecisionKind.ACCEPTED_AFTER_RULES
+    assert decide(_p(conf=0.9), with_rules, None).reasons == ("RULES_NOT_EVALUATED",)
+
+
+def test_thresholds_persist_and_validate_the_rule() -> None:
+    t = Thresholds(provenance=RULE.provenance(), rule=RULE, audit_rate=0.05)
+    assert Thresholds.from_dict(t.as_dict()) == t
+    assert Thresholds.from_dict(Thresholds().as_dict()).rule is None
+    with pytest.raises(InvalidRequest):
+        Thresholds(audit_rate=2.0).validate()
+    bad = AcceptanceRule(proven=True, confidence_threshold=0.5, alpha=0.5)
+    object.__setattr__(bad, "confidence_threshold", float("nan"))
+    with pytest.raises(InvalidRequest):
+        Thresholds(rule=bad).validate()
+
+
+def test_proto_round_trip() -> None:
+    assert rule_from_proto(rule_to_proto(RULE)) == RULE
+    no_ood = AcceptanceRule(proven=False, confidence_threshold=2.0, per_label={"receipt": 0.99})
+    assert rule_from_proto(rule_to_proto(no_ood)) == no_ood
+    assert not rule_to_proto(no_ood).HasField("ood_threshold")
+
+
+def _gauge(bound: str) -> float | None:
+    return REGISTRY.get_sample_value("doctriage_audit_silent_failure_rate", {"bound": bound})
+
+
+def test_monitor_samples_estimates_and_exports() -> None:
+    mon = RiskMonitor(audit_rate=0.5, seed=1)
+    mon.set_rule(RULE)
+    assert REGISTRY.get_sample_value("doctriage_risk_target_silent_failure_rate") == 0.02
+    sampled = sum(mon.on_decision(accepted=True) for _ in range(200))
+    assert 70 < sampled < 130
+    assert not any(mon.on_decision(accepted=False) for _ in range(100))
+    for i in range(50):
+        mon.on_resolved(True, "invoice", "receipt" if i < 5 else "invoice")
+    mon.on_resolved(False, "invoice", "receipt")  # a plain review item: not an audit
+    e = mon.estimate()
+    assert (e.audited, e.wrong) == (50, 5)
+    assert e.accepted_share == pytest.approx(200 / 300)
+    assert _gauge("estimate") == pytest.approx(e.silent_failure_rate)
+    assert _gauge("upper_one_sided") == pytest.approx(e.one_sided_upper)
+    assert e.breached
+    mon.set_rule(AcceptanceRule(proven=True, confidence_threshold=0.99, alpha=0.02))  # a new rule: a fresh estimate
+    assert mon.estimate().audited == 0
+    mon.load([{"audit": True, "predicted_label": "a", "true_label": "b"}, {"audit": False}])
+    assert (mon.estimate().audited, mon.estimate().wrong) == (1, 1)
+
+
+def test_feedback_rows_become_resolved_items() -> None:
+    rows = [
+        {"predicted_label": "invoice", "true_label": "invoice", "confidence": 0.99, "reason": "", "audit": True},
+        {"predicted_label": "invoice", "true_label": "other", "confidence": 0.9, "reason": "OUT_OF_DISTRIBUTION"},
+        {"predicted_label": "receipt", "true_label": "invoice", "confidence": 0.7, "reason": "LOW_CONFIDENCE"},
+    ]
+    items = resolved_items(rows)
+    assert [i.audit for i in items] == [True, False, False]
+    assert items[1].record.label == "other" and items[1].record.confidence == 0.0
+    assert items[2].record.label == "receipt" and items[2].record.wrong
