@@ -29,8 +29,9 @@ class ServerSettings(BaseModel):
     address: str = "127.0.0.1:50051"
     # Threads of the one executor that runs CPU work (validation, decode, inference).
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
-    # Requests admitted at once; the rest get RESOURCE_EXHAUSTED (servers saturate at ~4 per core).
-    max_concurrent_requests: int = Field(default=64, ge=1)
+    # Requests admitted at once; the rest get RESOURCE_EXHAUSTED. Throughput saturates at ~2 per
+    # core and p95 passes 500 ms beyond ~4 per core (bench/concurrency/results.md): 4 per core.
+    max_concurrent_requests: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1)
     # SIGTERM: seconds in-flight requests get to finish.
     grace_period_s: float = Field(default=10.0, ge=0)
     # Deadline applied when the caller sends none.

@@ -42,6 +42,11 @@ def make_settings(models_root: Path, **sections: object) -> Settings:
         "validation": ValidationSettings(),
         # Auth is on in production; tests that exercise it pass their own `auth` section.
         "auth": {"enabled": False},
+        # Likewise the per-client rate limit (all test clients share one peer address).
+        "rate_limit": {"enabled": False},
+        # No clamd by default (responses carry SCAN_SKIPPED); scanner tests pass their own `scanner`
+        # section with the address of tests/clamd_plugin.py's daemon.
+        "scanner": {"enabled": False},
         # No fixed exporter port in tests: an ephemeral one, shared by every server of the session.
         "metrics": {"port": 0},
     }

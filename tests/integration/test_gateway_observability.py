@@ -77,6 +77,7 @@ def observed(drift_models: Path) -> Iterator[ServerThread]:
     settings = make_settings(
         drift_models,
         auth={"enabled": True, "keys": keys},
+        rate_limit={"enabled": True},
         scanner={"enabled": False},
         ocr={"enabled": False},  # drift is about image statistics here; OCR would only add time
         drift={"window_size": WINDOW},

@@ -32,7 +32,9 @@ def limited_server(models_root: Path) -> Iterator[ServerThread]:
         {"id": "streamer", "hash": hash_key(STREAMER), "roles": ["classify"], "rate_per_s": 2.0, "burst": 5},
         {"id": "other", "hash": hash_key(OTHER), "roles": ["classify"]},  # the defaults: 100/s, burst 200
     ]
-    settings = make_settings(models_root, auth={"enabled": True, "keys": keys}, scanner={"enabled": False})
+    settings = make_settings(
+        models_root, auth={"enabled": True, "keys": keys}, rate_limit={"enabled": True}, scanner={"enabled": False}
+    )
     running = ServerThread(settings).start()
     yield running
     running.stop()

@@ -22,7 +22,10 @@ class SidecarProcess:
             "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0",
             # Production defaults are auth on and the exporter on :9464; tests opt in to auth.
             "DOCTRIAGE_AUTH__ENABLED": "false",
+            "DOCTRIAGE_RATE_LIMIT__ENABLED": "false",
             "DOCTRIAGE_METRICS__PORT": "0",
+            # No clamd unless a test starts one (tests/clamd_plugin.py) and passes its address.
+            "DOCTRIAGE_SCANNER__ENABLED": "false",
             # Runtime state and the review queue in a fresh directory, never the repo's var/.
             "DOCTRIAGE_STATE__DIR": state,
             "DOCTRIAGE_REVIEW__PATH": str(Path(state) / "review.sqlite3"),
