@@ -49,12 +49,15 @@ from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec, normali
 from sidecar.pipeline.rules import DocumentFacts, RuleBook
 from sidecar.pipeline.validate import validate_document
 from sidecar.review.store import ReviewStore
+from sidecar.risk.audit import DEFAULT_AUDIT_RATE
+from sidecar.risk.monitor import RiskMonitor
 from sidecar.state import StateStore
 from sidecar.texthash import text_features
 
 log = structlog.get_logger("doctriage.request")
 T = TypeVar("T")
 RULES_MODEL = "rules"
+_AUTO_ACCEPTED = (DecisionKind.ACCEPTED, DecisionKind.ACCEPTED_AFTER_RULES)
 
 
 @dataclass(slots=True)
@@ -100,6 +103,10 @@ class DataPlane:
         self._shadow_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self.draining = False
+        # Risk control (sidecar/risk): audit sampling of accepted documents, the audit estimate.
+        default = self.thresholds[""]
+        self.risk = RiskMonitor(DEFAULT_AUDIT_RATE if default.audit_rate is None else default.audit_rate)
+        self.risk.set_rule(next((t.rule for t in self.thresholds.values() if t.rule is not None), None))
 
     # -- admission -------------------------------------------------------
 
@@ -174,6 +181,8 @@ class DataPlane:
         started = time.perf_counter()
         decision = decide(prediction, thresholds, findings)
         work.timings["decide"] = time.perf_counter() - started
+        if self.risk.on_decision(decision.kind in _AUTO_ACCEPTED):
+            await self._audit_sample(work, prediction, decision)
         if prediction.source in (Source.MODEL, Source.FALLBACK_MODEL) and self.settings.cache.enabled:
             p_key = f"{prediction.model_name}/{prediction.model_version}"
             self.cache.put((inspection.digest, p_key, cache_key[2]), CachedAnswer(prediction, findings))
@@ -403,6 +412,28 @@ class DataPlane:
             )
         return prediction, replace(decision, review_id=review_id)
 
+    async def _audit_sample(self, work: _Work, prediction: Prediction, decision: Decision) -> None:
+        """An accepted document, also queued (audit=True) so reviewers measure the real silent-failure rate."""
+        assert work.inspection is not None
+        inspection = work.inspection
+        await self._stage(
+            "review",
+            work,
+            lambda: self.reviews.enqueue(
+                digest=inspection.digest,
+                content=work.doc.content,
+                content_type=inspection.kind.value,
+                predicted_label=prediction.label,
+                confidence=prediction.confidence,
+                scores=prediction.scores,
+                model_name=prediction.model_name,
+                model_version=prediction.model_version,
+                source=prediction.source.value,
+                reason="AUDIT," + ",".join(decision.reasons),
+                audit=True,
+            ),
+        )
+
     # -- admin operations (called by the Admin servicer) ------------------------
 
     @staticmethod
@@ -420,6 +451,8 @@ class DataPlane:
                 known.update(model.manifest.labels)
         validated = thresholds.validate(known or None)
         self.thresholds[thresholds.model_version] = validated
+        if validated.rule is not None or validated.audit_rate is not None:
+            self.risk.set_rule(validated.rule, validated.audit_rate)
         # "*" = the default for every version (JSON keys cannot be empty in every reader).
         self.state.set("thresholds", {k or "*": v.as_dict() for k, v in self.thresholds.items()})
         self.audit("set_thresholds", thresholds=validated.as_dict())
@@ -475,7 +508,9 @@ class DataPlane:
         known = {label for model in self.registry.ready() for label in model.manifest.labels}
         if known and true_label not in known:
             raise InvalidRequest(f"unknown label {true_label!r}")
-        item, _changed = self.reviews.resolve(item_id, true_label, reviewer)
+        item, changed = self.reviews.resolve(item_id, true_label, reviewer)
+        if changed:
+            self.risk.on_resolved(item.audit, item.predicted_label, true_label)
         if not self.cache.correct(item.digest, true_label):
             # Nothing cached for the digest: remember the reviewer's answer for every serving version.
             for model in self.registry.ready():
