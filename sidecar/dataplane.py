@@ -511,6 +511,7 @@ class DataPlane:
         item, changed = self.reviews.resolve(item_id, true_label, reviewer)
         if changed:
             self.risk.on_resolved(item.audit, item.predicted_label, true_label)
+            self._maybe_recalibrate(item.model_version)
         if not self.cache.correct(item.digest, true_label):
             # Nothing cached for the digest: remember the reviewer's answer for every serving version.
             for model in self.registry.ready():
@@ -520,6 +521,14 @@ class DataPlane:
         m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
         self.audit("resolve_review", review_id=item_id, reviewer=reviewer, true_label=true_label)
         return item
+
+    def _maybe_recalibrate(self, model_version: str) -> None:
+        """Learning from review: a rule re-proven on the reviewed documents replaces the current one."""
+        current = self.thresholds_for(model_version)
+        result = self.risk.maybe_recalibrate(current.rule, self.reviews.feedback)
+        if result is not None:
+            self.audit("recalibrate", reason=result.reason, sample=result.sample)
+            self.set_thresholds(replace(current, rule=result.rule, provenance=result.rule.provenance()))
 
     # -- plumbing -----------------------------------------------------------
 

@@ -110,6 +110,15 @@ class AuditEstimator:
             self._accepted += accepted
             self._decided += decided
 
+    def counts(self) -> dict[str, int]:
+        with self._lock:
+            return {
+                "audited": self._audited,
+                "wrong": self._wrong,
+                "accepted": self._accepted,
+                "decided": self._decided,
+            }
+
     def estimate(self) -> AuditEstimate:
         with self._lock:
             n, k, acc, dec = self._audited, self._wrong, self._accepted, self._decided

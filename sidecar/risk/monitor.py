@@ -6,18 +6,22 @@ The data plane holds one `RiskMonitor` and calls three hooks:
   be queued for review with audit=True;
 - `on_resolved(audit, predicted_label, true_label)` when a reviewer resolves an item;
 - `set_rule(rule, audit_rate)` when Admin.SetThresholds installs a rule (the estimate restarts:
-  it describes the rule in force).
+  it describes the rule in force);
+- `maybe_recalibrate(rule, feedback)` after resolutions: every `every` resolved items, once enough
+  have accumulated, Learn-then-Test runs again on a uniform sample of the resolved documents
+  (sidecar.risk.recalibrate) and returns the new rule when it differs (the caller installs it
+  through its validated, persisted, audit-logged path).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from sidecar.observability import metrics as m
 from sidecar.risk.audit import DEFAULT_AUDIT_RATE, AuditEstimate, AuditEstimator, AuditSampler
 from sidecar.risk.ltt import CalibrationRecord
-from sidecar.risk.recalibrate import ResolvedItem
+from sidecar.risk.recalibrate import Recalibration, ResolvedItem, min_records, recalibrate
 from sidecar.risk.rule import OUT_OF_SCOPE_LABEL, AcceptanceRule
 
 # Review reasons that mean the engine would never have accepted the document, whatever the rule.
@@ -25,8 +29,13 @@ NEVER_ACCEPTED_REASONS = frozenset({"OUT_OF_DISTRIBUTION", "OUT_OF_SCOPE", "DEGR
 
 
 class RiskMonitor:
-    def __init__(self, audit_rate: float = DEFAULT_AUDIT_RATE, seed: int | None = None) -> None:
+    def __init__(
+        self, audit_rate: float = DEFAULT_AUDIT_RATE, seed: int | None = None, recalibrate_every: int = 50
+    ) -> None:
         self._lock = threading.Lock()
+        self.recalibrate_every = recalibrate_every
+        self._resolved_since = 0
+        self._seed = seed
         self.rule: AcceptanceRule | None = None
         self.sampler = AuditSampler(audit_rate, seed)
         self.estimator = AuditEstimator()
@@ -56,6 +65,8 @@ class RiskMonitor:
         return False
 
     def on_resolved(self, audit: bool, predicted_label: str, true_label: str) -> None:
+        with self._lock:
+            self._resolved_since += 1
         if not audit:
             return
         self.estimator.record_audit(predicted_label, true_label)
@@ -71,6 +82,33 @@ class RiskMonitor:
                 k += row.get("predicted_label") != row.get("true_label")
         self.estimator.add_counts(audited=n, wrong=k)
         self.publish()
+
+    def maybe_recalibrate(
+        self, rule: AcceptanceRule | None, feedback: Callable[[], Iterable[Mapping[str, object]]]
+    ) -> Recalibration | None:
+        """A changed rule when one is due and the reviewed documents prove it; else None.
+
+        review_rate: the share of not-accepted documents that reviewers resolved, from the counts
+        since the rule took effect (1.0 until there are counts): the sample reweighting needs it.
+        """
+        if rule is None or self.recalibrate_every <= 0:
+            return None
+        with self._lock:
+            if self._resolved_since < self.recalibrate_every:
+                return None
+            self._resolved_since = 0
+        mine = rule.model_version
+        items = resolved_items(row for row in feedback() if not mine or row.get("model_version") == mine)
+        if len(items) < min_records(rule.alpha, rule.delta):
+            return None
+        counts = self.estimator.counts()
+        not_accepted = counts["decided"] - counts["accepted"]
+        reviewed = sum(1 for i in items if not i.audit)
+        review_rate = min(1.0, reviewed / not_accepted) if not_accepted > 0 else 1.0
+        result = recalibrate(
+            rule, items, audit_rate=max(self.audit_rate, 1e-6), review_rate=max(review_rate, 1e-6), seed=self._seed
+        )
+        return result if result.changed else None
 
     def estimate(self) -> AuditEstimate:
         return self.estimator.estimate()

@@ -87,3 +87,26 @@ def test_audit_sampling_metric_and_alert_inputs(tmp_path: Path) -> None:
         assert metric("doctriage_audit_silent_failure_rate", bound="lower") > 0.01
         # DocTriageSilentFailureAboveTarget's condition: upper limit above alpha, lower limit above 0.
         assert metric("doctriage_audit_silent_failure_rate", bound="upper_one_sided") > 0.01
+
+
+def test_learning_from_review_recalibrates_live(tmp_path: Path) -> None:
+    """A needlessly strict rule sends everything to review; 50 resolutions later the sidecar has
+    re-proven a rule on the reviewed documents and accepts."""
+    models = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
+    with running(models, traffic=TRAFFIC) as server, stubs(server) as (classifier, admin):
+        strict = AcceptanceRule(proven=True, confidence_threshold=0.999, alpha=0.05, n=100)
+        wanted = admin_pb2.Thresholds(provenance=strict.provenance(), audit_rate=1.0)
+        wanted.default.accept, wanted.default.review_below = 0.85, 0.6
+        wanted.rule.CopyFrom(rule_to_proto(strict))
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=wanted))
+        ids = []
+        for seed in range(4000, 4050):
+            answer = classifier.Classify(request(sample_documents(seed=seed)["jpeg"], "jpeg"), timeout=30)
+            assert answer.decision == classifier_pb2.HUMAN_REVIEW and answer.review_id
+            ids.append(answer.review_id)
+        for item_id in ids:  # every one of them really was an invoice
+            admin.ResolveReview(admin_pb2.ResolveReviewRequest(id=item_id, true_label="invoice", reviewer="ann"))
+        live = admin.GetThresholds(admin_pb2.GetThresholdsRequest()).rule
+        assert live.proven and live.n == 50 and live.confidence_threshold < 0.9 and "recalibrated" in live.note
+        fresh = classifier.Classify(request(sample_documents(seed=4100)["jpeg"], "jpeg"), timeout=30)
+        assert fresh.decision == classifier_pb2.ACCEPTED and list(fresh.decision_reasons) == ["RISK_CONTROLLED"]
