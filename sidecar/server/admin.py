@@ -7,6 +7,7 @@ live there). Mixed into `AdminServicer` (servicers.py), which provides `self.dat
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -120,7 +121,9 @@ class EngineAdmin:
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """Blocking work (model loads, SQLite) on the executor, never on the event loop."""
-        return await asyncio.get_running_loop().run_in_executor(self.dataplane.executor, fn, *args)
+        # With this RPC's contextvars: the audit line there carries the caller's key_id and request_id.
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self.dataplane.executor, context.run, fn, *args)
 
     # -- thresholds ----------------------------------------------------------
 

@@ -183,3 +183,15 @@ def test_mutual_tls_requires_a_client_certificate_from_the_configured_ca(models_
         assert info.value.code() == grpc.StatusCode.UNAUTHENTICATED
     finally:
         running.stop()
+
+
+def test_admin_changes_are_audited_with_the_callers_key_id_never_the_key(channel: grpc.Channel) -> None:
+    admin = admin_pb2_grpc.AdminStub(channel)
+    current = admin.GetThresholds(admin_pb2.GetThresholdsRequest(), metadata=bearer(KEYS["admin"]), timeout=10)
+    with structlog.testing.capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        admin.SetThresholds(
+            admin_pb2.SetThresholdsRequest(thresholds=current), metadata=bearer(KEYS["admin"]), timeout=10
+        )
+    audits = [line for line in logs if line["event"] == "audit"]
+    assert audits and all(line["key_id"] == "ops-admin" and line.get("request_id") for line in audits)
+    assert KEYS["admin"] not in repr(logs)
