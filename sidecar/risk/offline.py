@@ -73,11 +73,12 @@ class OfflineClassifier:
         settings: Settings | None = None,
         *,
         ocr: bool = True,
+        rules: bool = True,
     ) -> None:
         self.settings = settings or Settings()
         self.model = OnnxModel(model_dir, device="cpu")
         self.second = OnnxModel(second_model_dir, device="cpu") if second_model_dir else None
-        self.rules = RuleBook.load(self.settings.rules.path)
+        self.rules = RuleBook.load(self.settings.rules.path) if rules else RuleBook({})
         self._ocr_wanted = ocr and self.settings.ocr.enabled
         self._ocr: Any = None
 

@@ -265,6 +265,7 @@ def command(args: argparse.Namespace) -> int:
             root, Path(args.models_root), args.model, args.version, args.second_model, ocr=not args.no_ocr
         )
         mode = "offline"
+        model_name = args.model
     else:
         if args.require_agreement or args.second_model:
             print("doctriage calibrate: agreement needs --offline (answers carry no second opinion)", file=sys.stderr)
@@ -272,6 +273,7 @@ def command(args: argparse.Namespace) -> int:
         with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
             samples = collect_online(root, client)
         mode = "server"
+        model_name = args.model
     if args.no_ood:
         ood_threshold = None
     if not samples:
@@ -285,7 +287,7 @@ def command(args: argparse.Namespace) -> int:
         gate_options=gates,
         per_label_min=args.per_label_min,
     )
-    source = {"mode": mode, "dir": root.name, **_summary(samples)}
+    source = {"mode": mode, "model": model_name, "dir": root.name, **_summary(samples)}
     out = Path(args.output)
     write_config(out, rules, args.audit_rate, source)
     for version, rule in rules.items():

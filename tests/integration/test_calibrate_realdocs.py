@@ -1,0 +1,49 @@
+"""The committed acceptance rule (config/acceptance-rule.json) still holds on the real documents.
+
+Re-classifies ../shared/real-docs in-process with the model version the rule was fitted for and
+checks that the rule's proof still goes through on what the model answers today (the same exact
+binomial test Learn-then-Test used: P(Binomial(n, α) <= silent failures) <= δ), so a model or
+preprocessing change that breaks the committed thresholds fails here. Skipped without the folder.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sidecar.risk import AcceptanceRule, evaluate, risk_p_value
+from sidecar.risk.offline import OfflineClassifier, find_model, records_of
+from tests.conftest import REAL_DOCS, ROOT
+
+CONFIG = ROOT / "config" / "acceptance-rule.json"
+
+
+@pytest.mark.realdocs
+@pytest.mark.timeout(600)
+def test_committed_rule_still_holds_on_real_docs() -> None:
+    if not CONFIG.is_file():
+        pytest.skip("no committed acceptance rule")
+    config = json.loads(CONFIG.read_text())
+    name = config["calibration"].get("model", "doc-classifier")
+    for version, raw in config["rules"].items():
+        rule = AcceptanceRule.from_dict(raw)
+        model_dir = find_model(ROOT / "models", name, None if version == "*" else version)
+        if model_dir is None:
+            pytest.skip(f"model {name}/{version} is not in models/")
+        classifier = OfflineClassifier(model_dir, rules=rule.require_rules)
+        try:
+            records = records_of(list(classifier.classify_folder(REAL_DOCS / "files")))
+        finally:
+            classifier.close()
+        assert len(records) == rule.n, "the real-docs set changed: recalibrate (doctriage calibrate)"
+        seen = evaluate(rule, records)
+        if not rule.proven:
+            assert seen["accepted"] == 0
+            continue
+        k = int(seen["silent_failures"])
+        assert risk_p_value(k, len(records), rule.alpha) <= rule.delta, (
+            f"{k} silent failures on {len(records)} real documents: the committed rule no longer holds at "
+            f"alpha={rule.alpha} (it was fitted with {rule.silent_failures}); recalibrate"
+        )
+        assert seen["coverage"] >= rule.coverage - 0.05
