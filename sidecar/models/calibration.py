@@ -1,4 +1,4 @@
-"""Calibrated probabilities, the OOD score and the drift features of a model, from its manifest.
+"""Calibrated probabilities, the OOD score and drift-reference histograms of a model, from its manifest.
 
 Numpy only: the server and training (`training/doctriage_train`) share this one implementation,
 so what the manifest's numbers were fitted with is exactly what serving computes.
@@ -134,28 +134,16 @@ def fit_mahalanobis(embedding: npt.ArrayLike, labels: npt.ArrayLike, num_labels:
 
 # ---- drift features ----------------------------------------------------------------------------
 
+# Measured by sidecar.pipeline.features (tracked_tuple / compute_features), in this order.
 DRIFT_FEATURES = ("brightness", "contrast", "sharpness", "aspect", "text_length")
 DRIFT_DEFINITIONS = {
-    "brightness": "mean grey level (0..255) of the decoded page image",
-    "contrast": "standard deviation of the grey levels of the decoded page image",
-    "sharpness": "variance of the 4-neighbour Laplacian of the decoded page image",
-    "aspect": "height / width of the decoded page image",
-    "text_length": "characters of the page text (PDF text layer or OCR), 0 when none",
+    "brightness": "mean grey level (0..255) of the page thumbnail (sidecar.pipeline.features)",
+    "contrast": "standard deviation of the grey levels of the page thumbnail",
+    "sharpness": "variance of the 4-neighbour Laplacian of the page thumbnail",
+    "aspect": "source height / width of the page",
+    "text_length": "characters of the PDF text layer (training reference: text layer only, 0 when none)",
     "confidence": "top calibrated probability",
 }
-
-
-def drift_features(image: npt.NDArray[np.uint8], text: str | None) -> tuple[float, float, float, float, float]:
-    """(brightness, contrast, sharpness, aspect, text_length) of one decoded page."""
-    g = np.asarray(image, dtype=np.float32)
-    if g.ndim == 3:
-        g = g.mean(axis=2)
-    if g.shape[0] >= 3 and g.shape[1] >= 3:
-        lap = g[:-2, 1:-1] + g[2:, 1:-1] + g[1:-1, :-2] + g[1:-1, 2:] - 4 * g[1:-1, 1:-1]
-        sharp = float(lap.var())
-    else:
-        sharp = 0.0
-    return (float(g.mean()), float(g.std()), sharp, g.shape[0] / max(1, g.shape[1]), float(len(text or "")))
 
 
 def histogram(values: npt.ArrayLike, edges: npt.ArrayLike) -> dict[str, list[float]]:

@@ -7,7 +7,6 @@ import pytest
 
 from sidecar.models.calibration import (
     calibrate,
-    drift_features,
     expected_calibration_error,
     fit_mahalanobis,
     fit_temperature,
@@ -91,16 +90,6 @@ def test_energy_score_and_missing_ood() -> None:
         ood_score(logits, None, {"method": "mahalanobis_diag", "means": [], "var": []})
     with pytest.raises(ValueError):
         ood_score(logits, None, {"method": "nope"})
-
-
-def test_drift_features_of_a_page() -> None:
-    flat = np.full((40, 30), 200, np.uint8)
-    brightness, contrast, sharpness, aspect, text_len = drift_features(flat, "abc")
-    assert brightness == 200 and contrast == 0 and sharpness == 0
-    assert aspect == pytest.approx(40 / 30) and text_len == 3
-    checker = (np.indices((40, 30)).sum(axis=0) % 2 * 255).astype(np.uint8)
-    assert drift_features(checker, None)[2] > drift_features(flat, None)[2]
-    assert drift_features(np.zeros((2, 2), np.uint8), None)[2] == 0.0
 
 
 def test_histogram_shares_sum_to_one_and_clip_outliers() -> None:

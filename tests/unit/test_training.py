@@ -1,0 +1,138 @@
+"""Training code on a tiny generated set: generator, degradation, dataset through the sidecar's
+preprocessing, and (with torch) a tiny end-to-end train → calibrate → export → manifest run.
+
+The generator needs the `[train]` extra (faker, fpdf2, opencv); the end-to-end test needs torch.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
+pytest.importorskip("faker")
+pytest.importorskip("fpdf")
+pytest.importorskip("cv2")
+
+from doctriage_train import LABELS
+from doctriage_train.dataset import PRESETS, Dataset, build, preprocess, simulate_ocr, split_of
+from doctriage_train.degrade import encode, on_sheet, photo, render_pdf, scan
+from doctriage_train.generator import OTHER_GENRES, UNSEEN_GENRES, generate
+
+
+def test_generation_is_deterministic_and_has_a_text_layer() -> None:
+    a, b = generate("invoice", 3, 1), generate("invoice", 3, 1)
+    assert a.pdf is not None and b.pdf is not None
+    t_a, page = preprocess(a.pdf)
+    t_b, _ = preprocess(b.pdf)
+    np.testing.assert_array_equal(t_a, t_b)
+    assert t_a.shape == (1, 256, 192) and t_a.dtype == np.float32
+    assert page.text and len(page.text) > 50
+
+
+@pytest.mark.parametrize("label", LABELS)
+def test_every_label_renders_in_several_layouts(label: str) -> None:
+    sizes: set[tuple[int, ...]] = set()
+    lengths: set[int] = set()
+    for layout in range(3):
+        g = generate(label, layout, 0)
+        assert (g.pdf is None) != (g.image is None)
+        img = render_pdf(g.pdf, 300) if g.pdf else g.image
+        assert img is not None and img.dtype == np.uint8 and img.min() < 200
+        sizes.add(img.shape)
+        if g.pdf:
+            lengths.add(len(g.pdf))
+    assert len(sizes) > 1 or len(lengths) > 1  # layouts differ
+
+
+def test_every_other_genre_renders() -> None:
+    for genre in OTHER_GENRES + UNSEEN_GENRES:
+        g = generate("other", 7, 0, genre=genre)
+        assert g.genre == genre
+        assert g.pdf or g.image is not None
+
+
+def test_degradations_are_deterministic_and_decodable() -> None:
+    g = generate("receipt", 1, 0)
+    assert g.pdf is not None
+    page = render_pdf(g.pdf, 500)
+    for fn in (photo, scan):
+        one, two = fn(page, random.Random(5)), fn(page, random.Random(5))
+        np.testing.assert_array_equal(one, two)
+        assert one.dtype == np.uint8 and one.ndim == 2
+        for fmt in ("jpeg", "png", "pdf"):
+            tensor, decoded = preprocess(encode(one, random.Random(1), fmt))
+            assert tensor.shape == (1, 256, 192) and np.isfinite(tensor).all()
+            assert decoded.text is None  # images and scanned PDFs carry no text layer
+    card = render_pdf(generate("identity_document", 0, 0).pdf or b"", 300)
+    assert on_sheet(card, random.Random(0)).shape[0] > card.shape[0]
+
+
+def test_split_is_by_layout_and_covers_every_split() -> None:
+    splits = [split_of(i) for i in range(20)]
+    assert splits.count("train") == 14 and splits.count("val") == 3 and splits.count("test") == 3
+    assert {split_of(i) for i in range(4)} == {"train", "val", "test"}
+
+
+def test_simulated_ocr_loses_words() -> None:
+    text = " ".join(f"word{i}" for i in range(200))
+    noisy = simulate_ocr(text, random.Random(0), 0.3)
+    assert 20 < len(noisy.split()) < 120
+    assert simulate_ocr(text, random.Random(0), 0.3) == noisy
+
+
+def test_tiny_dataset_build(tmp_path: Path) -> None:
+    cfg = PRESETS["tiny"]
+    build(cfg, tmp_path, workers=1)
+    ds = Dataset.load(tmp_path)
+    assert ds.digest == cfg.digest()
+    assert len(ds.y) == len(ds.x) == len(ds.text) == len(ds.drift)
+    assert set(ds.split) == {"train", "val", "test"}
+    assert set(ds.y.tolist()) == set(range(len(LABELS)))
+    # no layout appears in two splits
+    layouts: dict[tuple[int, int], set[str]] = {}
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    arrays = np.load(tmp_path / "data.npz")
+    for y, lay, split in zip(arrays["y"].tolist(), arrays["layout"].tolist(), meta["split"], strict=True):
+        layouts.setdefault((y, lay), set()).add(split)
+    assert all(len(s) == 1 for s in layouts.values())
+
+
+def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    from doctriage_train.pipeline import TrainConfig, run
+
+    from sidecar.models.runtime import OnnxModel
+    from sidecar.pipeline.infer import infer_batch
+
+    cfg = TrainConfig(seed=0, epochs=1, lite_epochs=1, fusion_epochs=2, text_dim=256)
+    run(tmp_path / "data", tmp_path / "models", cfg, PRESETS["tiny"], real=None, workers=1, log=lambda _: None)
+    for name, version in (("doc-classifier", "2.3"), ("doc-classifier", "2.4"), ("doc-classifier-lite", "1.0")):
+        target = tmp_path / "models" / name / version
+        manifest = json.loads((target / "manifest.json").read_text())
+        assert manifest["labels"] == list(LABELS)
+        assert manifest["inputs"]["image"]["preprocessing_version"] == "1"
+        assert manifest["calibration"]["method"] == "temperature" and manifest["calibration"]["temperature"] > 0
+        assert manifest["ood"]["method"] == "mahalanobis_diag" and "formula" in manifest["ood"]
+        assert set(manifest["drift_reference"]["features"]) == {
+            "brightness",
+            "contrast",
+            "sharpness",
+            "aspect",
+            "text_length",
+            "confidence",
+        }
+        assert manifest["needs_text"] == (version == "2.4")
+        assert manifest["onnx_parity_max_abs"] < 1e-3
+        assert (target / "MODEL_CARD.md").read_text().startswith(f"# {name} {version}")
+        model = OnnxModel(target)  # the server's own loader accepts it
+        batch = np.zeros((2, 1, 256, 192), np.float32)
+        text = np.zeros((2, 256), np.float32) if manifest["needs_text"] else None
+        preds = infer_batch(model, batch, text)
+        assert len(preds) == 2 and all(p.label in LABELS for p in preds)

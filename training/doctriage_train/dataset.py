@@ -1,0 +1,242 @@
+"""Build tensors from generated documents through the sidecar's own validate/decode/normalize.
+
+Each (label, layout, instance) yields a born-digital PDF sample plus degraded uploads (phone
+photos, scans as JPEG/PNG/image-only PDF). Layouts are split into train/val/test by layout id, so
+test layouts are never seen in training. Everything is deterministic by (config, seed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from doctriage_train import LABELS
+from doctriage_train.degrade import encode, on_sheet, photo, render_pdf, scan
+from doctriage_train.generator import OTHER_GENRES, UNSEEN_GENRES, Generated, generate, seed_of
+from sidecar.domain import DocKind, Inspection, Page
+from sidecar.hotpath import sniff_and_digest
+from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.features import tracked_tuple
+from sidecar.pipeline.normalize import InputSpec, normalize_page
+
+SPEC = InputSpec(height=256, width=192, mean=0.5, std=0.5, autocontrast=True)
+MAX_PIXELS = 100_000_000
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    layouts: int = 40  # per target class
+    other_layouts: int = 96
+    instances: int = 10  # per layout
+    unseen_layouts: int = 8  # per unseen `other` genre (test only)
+    seed: int = 0
+
+    def digest(self) -> str:
+        """Digest of everything that determines the data: config + generator code version."""
+        blob = json.dumps({**asdict(self), "labels": LABELS, "generator": GENERATOR_VERSION}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+GENERATOR_VERSION = "1"
+PRESETS = {
+    "full": DataConfig(),
+    "tiny": DataConfig(layouts=3, other_layouts=4, instances=1, unseen_layouts=1),
+}
+
+
+def split_of(layout: int) -> str:
+    k = (layout * 13 + 17) % 20  # a permutation of 0..19: even tiny sets get every split
+    return "train" if k < 14 else "val" if k < 17 else "test"
+
+
+@dataclass
+class Sample:
+    label: int
+    layout: int
+    split: str
+    variant: str  # pdf | photo | scan
+    fmt: str  # pdf | jpeg | png | scanpdf | raster
+    genre: str
+    tensor: npt.NDArray[np.float16]
+    text: str  # text layer (born-digital PDFs only)
+    ocr: str  # simulated OCR of the page ("" when the page gives none)
+    drift: tuple[float, ...]
+
+
+def inspect(content: bytes) -> Inspection:
+    kind, _ = sniff_and_digest(content)
+    if kind is None:
+        raise ValueError("unsupported content")
+    return Inspection(kind=DocKind(kind), digest="", size=len(content))
+
+
+def preprocess(content: bytes, inspection: Inspection | None = None) -> tuple[npt.NDArray[np.float32], Page]:
+    """Exactly the sidecar's path: sniff → decode at model resolution → normalize."""
+    inspection = inspection or inspect(content)
+    page = decode_document(content, inspection, target=(SPEC.height, SPEC.width), max_pixels=MAX_PIXELS)
+    return normalize_page(page, SPEC), page
+
+
+def drift_of(inspection: Inspection, page: Page) -> tuple[float, ...]:
+    """The drift features exactly as serving measures them (text length = the text layer only)."""
+    return tracked_tuple(inspection, page)
+
+
+_CONFUSE = {"l": "1", "o": "0", "e": "c", "i": "l", "s": "5", "a": "o", "m": "rn", "u": "v", "b": "h", "g": "q"}
+
+
+def simulate_ocr(text: str, r: random.Random, quality: float) -> str:
+    """What tesseract returns from a bad capture: most words lost, characters confused, junk added."""
+    words = text.split()
+    out = []
+    for word in words:
+        if r.random() > quality:
+            continue
+        chars = [(_CONFUSE.get(c, c) if r.random() < (1 - quality) * 0.25 else c) for c in word]
+        out.append("".join(chars))
+        if r.random() < 0.05:
+            out.append(r.choice(["|", "—", "~", "ii", ";:", "'"]))
+    return " ".join(out)
+
+
+def _variants(label: str, layout: int, split: str) -> list[str]:
+    if split == "test":
+        return ["pdf", "photo", "scan"]
+    return ["pdf", "photo" if seed_of("v", label, layout) % 100 < 55 else "scan"]
+
+
+def _make(label: str, layout: int, instance: int, genre: str | None) -> list[Sample]:
+    split = "test" if genre in UNSEEN_GENRES else split_of(layout)
+    g: Generated = generate(label, layout, instance, genre=genre)
+    out: list[Sample] = []
+    clean_page = render_pdf(g.pdf, 900 if label != "identity_document" else 640) if g.pdf else g.image
+    assert clean_page is not None
+    full_text = ""
+    for variant in _variants(label, layout, split):
+        r = random.Random(seed_of("variant", label, layout, instance, variant, genre))
+        if variant == "pdf":
+            if g.pdf is not None:
+                content, fmt = g.pdf, "pdf"
+            else:
+                content, fmt = encode(clean_page, r, "png"), "raster"
+        else:
+            src = clean_page
+            if label == "identity_document" and variant == "scan" and r.random() < 0.6:
+                src = on_sheet(src, r)
+            img = photo(src, r) if variant == "photo" else scan(src, r)
+            fmt = r.choices(["jpeg", "png", "pdf"], weights=[60, 15, 25] if variant == "scan" else [85, 10, 5])[0]
+            content = encode(img, r, fmt)
+            fmt = "scanpdf" if fmt == "pdf" else fmt
+        inspection = inspect(content)
+        tensor, page = preprocess(content, inspection)
+        text = page.text or ""
+        if variant == "pdf":
+            full_text = text
+        quality = r.uniform(0.05, 0.5) if variant == "photo" else r.uniform(0.2, 0.95)
+        ocr = simulate_ocr(full_text, r, quality) if (variant != "pdf" and r.random() < 0.8) else ""
+        out.append(
+            Sample(
+                label=LABELS.index(label),
+                layout=layout,
+                split=split,
+                variant=variant,
+                fmt=fmt,
+                genre=g.genre,
+                tensor=tensor.astype(np.float16),
+                text=text,
+                ocr=ocr,
+                drift=drift_of(inspection, page),
+            )
+        )
+    return out
+
+
+def _tasks(cfg: DataConfig) -> Iterator[tuple[str, int, int, str | None]]:
+    for label in LABELS:
+        layouts = cfg.other_layouts if label == "other" else cfg.layouts
+        for layout in range(layouts):
+            genre = OTHER_GENRES[layout % len(OTHER_GENRES)] if label == "other" else None
+            for instance in range(cfg.instances):
+                yield label, layout + 1000 * cfg.seed, instance, genre
+    for gi, genre in enumerate(UNSEEN_GENRES):
+        for layout in range(cfg.unseen_layouts):
+            for instance in range(max(1, cfg.instances // 2)):
+                yield "other", 500 + gi * 100 + layout + 1000 * cfg.seed, instance, genre
+
+
+def _run(task: tuple[str, int, int, str | None]) -> list[Sample]:
+    return _make(*task)
+
+
+def build(cfg: DataConfig, out: Path, workers: int = 2) -> Path:
+    """Generate the whole dataset into `out`/data.npz (+ meta.json); returns the npz path."""
+    out.mkdir(parents=True, exist_ok=True)
+    tasks = list(_tasks(cfg))
+    if workers > 1:
+        with get_context("fork").Pool(workers) as pool:
+            results: list[list[Sample]] = pool.map(_run, tasks, chunksize=8)
+    else:
+        results = [_run(t) for t in tasks]
+    samples = [s for batch in results for s in batch]
+    path = out / "data.npz"
+    np.savez(
+        path,
+        x=np.stack([s.tensor for s in samples]),
+        y=np.array([s.label for s in samples], np.int64),
+        layout=np.array([s.layout for s in samples], np.int64),
+        drift=np.array([s.drift for s in samples], np.float32),
+    )
+    meta = {
+        "config": asdict(cfg),
+        "digest": cfg.digest(),
+        "split": [s.split for s in samples],
+        "variant": [s.variant for s in samples],
+        "fmt": [s.fmt for s in samples],
+        "genre": [s.genre for s in samples],
+        "text": [s.text for s in samples],
+        "ocr": [s.ocr for s in samples],
+    }
+    (out / "meta.json").write_text(json.dumps(meta))
+    return path
+
+
+@dataclass
+class Dataset:
+    x: npt.NDArray[np.float16]
+    y: npt.NDArray[np.int64]
+    drift: npt.NDArray[np.float32]
+    split: npt.NDArray[np.str_]
+    variant: npt.NDArray[np.str_]
+    fmt: npt.NDArray[np.str_]
+    genre: npt.NDArray[np.str_]
+    text: list[str]
+    ocr: list[str]
+    digest: str
+
+    @classmethod
+    def load(cls, out: Path) -> Dataset:
+        arrays = np.load(out / "data.npz")
+        meta = json.loads((out / "meta.json").read_text())
+        return cls(
+            x=arrays["x"],
+            y=arrays["y"],
+            drift=arrays["drift"],
+            split=np.array(meta["split"]),
+            variant=np.array(meta["variant"]),
+            fmt=np.array(meta["fmt"]),
+            genre=np.array(meta["genre"]),
+            text=meta["text"],
+            ocr=meta["ocr"],
+            digest=meta["digest"],
+        )
+
+    def where(self, split: str) -> npt.NDArray[np.intp]:
+        return np.flatnonzero(self.split == split)

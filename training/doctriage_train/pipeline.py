@@ -1,0 +1,374 @@
+"""`make models`: data → v2.3, lite, v2.4 → calibration, OOD, metrics → ONNX + manifest + MODEL_CARD."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+from doctriage.evaluation import Result, evaluate
+
+from doctriage_train import LABELS, OTHER
+from doctriage_train.dataset import SPEC, DataConfig, Dataset, build
+from doctriage_train.export import export_fusion, export_image, latency_ms
+from doctriage_train.generator import UNSEEN_GENRES
+from doctriage_train.modelcard import write_model_card
+from doctriage_train.nets import ImageTextNet, doc_cnn, lite_cnn
+from doctriage_train.train import predict_fusion, predict_image, text_matrix, train_fusion, train_image
+from sidecar.domain import Prediction
+from sidecar.models.calibration import (
+    DRIFT_DEFINITIONS,
+    DRIFT_FEATURES,
+    calibrate,
+    expected_calibration_error,
+    fit_mahalanobis,
+    fit_temperature,
+    histogram,
+    ood_score,
+)
+from sidecar.pipeline.decide import Thresholds, decide
+from sidecar.pipeline.normalize import PREPROCESSING_VERSION
+from sidecar.texthash import DEFAULT_DIM, HASHING_SPEC
+
+Array = npt.NDArray[np.float32]
+THRESHOLDS = Thresholds(accept=0.85, review_below=0.60)
+OOD_QUANTILE = 0.95
+DRIFT_EDGES: dict[str, list[float]] = {
+    "brightness": [float(v) for v in np.linspace(0, 256, 17)],
+    "contrast": [float(v) for v in np.linspace(0, 128, 17)],
+    "sharpness": [0, 10, 30, 100, 300, 1000, 3000, 10000, 30000, 100000, 1e7],
+    "aspect": [0.2, 0.5, 0.7, 0.9, 1.1, 1.3, 1.5, 1.7, 2.0, 3.0, 10.0],
+    "text_length": [0, 1, 50, 200, 500, 1000, 2000, 4000, 8000, 1e7],
+    "confidence": [float(v) for v in np.linspace(0, 1, 21)],
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 0
+    epochs: int = 8
+    lite_epochs: int = 6
+    fusion_epochs: int = 20
+    text_dim: int = DEFAULT_DIM
+    real_docs_ocr: bool = True
+
+
+@dataclass
+class Scored:
+    logits: Array
+    embedding: Array
+
+
+def decisions(
+    probs: npt.NDArray[np.float64], ood: npt.NDArray[np.float64], threshold: float
+) -> list[tuple[int, float, str]]:
+    """(predicted index, confidence, decision name) per row, through the sidecar's own decide()."""
+    out = []
+    for row, score in zip(probs, ood, strict=True):
+        best = int(np.argmax(row))
+        pred = Prediction(
+            label=LABELS[best],
+            confidence=float(row[best]),
+            scores={},
+            model_name="",
+            model_version="",
+            ood_score=float(score),
+            is_ood=bool(score > threshold),
+        )
+        out.append((best, float(row[best]), decide(pred, THRESHOLDS).kind.value))
+    return out
+
+
+def metrics(
+    y: npt.NDArray[np.int64], scored: Scored, calibration: dict[str, Any], ood: dict[str, Any]
+) -> dict[str, Any]:
+    probs = calibrate(scored.logits, calibration)
+    scores = ood_score(scored.logits, scored.embedding, ood)
+    dec = decisions(probs, scores, float(ood["threshold"]))
+    results: list[Result] = [(LABELS[t], LABELS[p], c, d, {}) for t, (p, c, d) in zip(y.tolist(), dec, strict=True)]
+    rep = evaluate(results, labels=LABELS)
+    keep = (
+        "documents",
+        "accuracy",
+        "accuracy_ci95",
+        "auto_accept_coverage",
+        "silent_failure_rate",
+        "review_rate",
+        "other_documents",
+        "other_accepted_rate",
+        "ece",
+        "accepted_accuracy",
+    )
+    out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in rep.items() if k in keep}
+    out["accuracy_ci95"] = [round(v, 4) for v in rep["accuracy_ci95"]]
+    out["ood_flagged_rate"] = round(float((scores > float(ood["threshold"])).mean()), 4) if len(scores) else 0.0
+    out["per_class_recall"] = {k: round(float(v["recall"]), 3) for k, v in rep["per_class"].items()}
+    out["confusion_matrix"] = rep["confusion_matrix"]
+    return out
+
+
+def fit_calibration_and_ood(
+    train: Scored, y_train: npt.NDArray[np.int64], val: Scored, y_val: npt.NDArray[np.int64]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    t = fit_temperature(val.logits, y_val)
+    calibration = {
+        "method": "temperature",
+        "temperature": round(t, 5),
+        "fitted_on": f"synthetic validation layouts (n={len(y_val)})",
+    }
+    fit = fit_mahalanobis(train.embedding, y_train, len(LABELS))
+    ood: dict[str, Any] = {
+        "method": "mahalanobis_diag",
+        "formula": fit["formula"],
+        "means": np.round(fit["means"], 5).astype(float).tolist(),
+        "var": np.round(fit["var"], 6).astype(float).tolist(),
+    }
+    in_dist = ood_score(val.logits, val.embedding, ood)
+    ood["threshold"] = round(float(np.quantile(in_dist, OOD_QUANTILE)), 5)
+    ood["threshold_rule"] = f"{OOD_QUANTILE:.0%} quantile of the score on the synthetic validation layouts"
+    return calibration, ood
+
+
+def drift_reference(ds: Dataset, idx: npt.NDArray[np.intp], confidence: npt.NDArray[np.float64]) -> dict[str, Any]:
+    features: dict[str, Any] = {}
+    for j, name in enumerate(DRIFT_FEATURES):
+        features[name] = {**histogram(ds.drift[idx, j], DRIFT_EDGES[name]), "definition": DRIFT_DEFINITIONS[name]}
+    features["confidence"] = {
+        **histogram(confidence, DRIFT_EDGES["confidence"]),
+        "definition": DRIFT_DEFINITIONS["confidence"],
+    }
+    return {
+        "computed_on": f"synthetic validation split (n={len(idx)}), clean and degraded; "
+        "features by sidecar.pipeline.features.tracked_tuple",
+        "features": features,
+    }
+
+
+def _groups(ds: Dataset, idx: npt.NDArray[np.intp]) -> dict[str, npt.NDArray[np.intp]]:
+    unseen = np.isin(ds.genre[idx], UNSEEN_GENRES)
+    clean = (ds.variant[idx] == "pdf") & ~unseen
+    return {
+        "clean": idx[clean],
+        "degraded": idx[(ds.variant[idx] != "pdf") & ~unseen],
+        "unseen_types": idx[unseen],
+        "all": idx,
+    }
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def write_manifest(target: Path, manifest: dict[str, Any]) -> None:
+    (target / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n")
+
+
+def _base_manifest(
+    name: str, version: str, embed_dim: int, cfg: TrainConfig, data_cfg: DataConfig, ds: Dataset
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "version": version,
+        "labels": list(LABELS),
+        "inputs": {
+            "image": {
+                "height": SPEC.height,
+                "width": SPEC.width,
+                "mean": SPEC.mean,
+                "std": SPEC.std,
+                "autocontrast": SPEC.autocontrast,
+                "preprocessing_version": PREPROCESSING_VERSION,
+                "dtype": "float32",
+                "shape": ["N", 1, SPEC.height, SPEC.width],
+            },
+        },
+        "outputs": {
+            "logits": {"shape": ["N", len(LABELS)], "note": "raw, uncalibrated: apply `calibration`"},
+            "embedding": {"shape": ["N", embed_dim], "note": "penultimate features, used by `ood`"},
+        },
+        "needs_text": False,
+        "decision_defaults": {"accept": THRESHOLDS.accept, "review_below": THRESHOLDS.review_below},
+        "training_data_digest": ds.digest,
+        "training_data_config": data_cfg.__dict__,
+        "created_by": {
+            "script": f"python -m doctriage_train all --seed {cfg.seed}  (make models)",
+            "seed": cfg.seed,
+            "torch": torch.__version__,
+            "train_config": cfg.__dict__,
+        },
+    }
+
+
+def run(
+    data_dir: Path,
+    models_dir: Path,
+    cfg: TrainConfig,
+    data_cfg: DataConfig,
+    real: Any = None,
+    workers: int = 2,
+    log: Callable[[str], None] = print,
+    rebuild: bool = False,
+) -> dict[str, Any]:
+    torch.set_num_threads(max(1, workers))
+    t0 = time.time()
+    meta = data_dir / "meta.json"
+    if rebuild or not meta.is_file() or json.loads(meta.read_text()).get("digest") != data_cfg.digest():
+        log(f"generating data ({data_cfg}) ...")
+        build(data_cfg, data_dir, workers=workers)
+    ds = Dataset.load(data_dir)
+    tr, va, te = ds.where("train"), ds.where("val"), ds.where("test")
+    log(f"data: train {len(tr)} val {len(va)} test {len(te)} ({time.time() - t0:.0f}s)")
+    summary: dict[str, Any] = {}
+
+    # ---- image models: v2.3 and lite ----
+    image_models: dict[str, Any] = {}
+    for name, version, factory, epochs in (
+        ("doc-classifier", "2.3", doc_cnn, cfg.epochs),
+        ("doc-classifier-lite", "1.0", lite_cnn, cfg.lite_epochs),
+    ):
+        log(f"training {name} {version} ({epochs} epochs) ...")
+        model = train_image(factory(len(LABELS)), ds.x[tr], ds.y[tr], epochs, cfg.seed, log=log)
+        logits, emb = predict_image(model, ds.x)
+        scored_all = Scored(logits, emb)
+
+        def part(i: npt.NDArray[np.intp], s: Scored = scored_all) -> Scored:
+            return Scored(s.logits[i], s.embedding[i])
+
+        calibration, ood = fit_calibration_and_ood(part(tr), ds.y[tr], part(va), ds.y[va])
+        quality: dict[str, Any] = {"synthetic_test_heldout_layouts": {}}
+        for gname, gidx in _groups(ds, te).items():
+            quality["synthetic_test_heldout_layouts"][gname] = metrics(ds.y[gidx], part(gidx), calibration, ood)
+        val_probs = calibate_conf(scored_all.logits[va], calibration)
+        quality["val_ece_before_calibration"] = round(
+            expected_calibration_error(
+                calibate_conf(scored_all.logits[va], None), ds.y[va] == scored_all.logits[va].argmax(1)
+            ),
+            4,
+        )
+        if real is not None:
+            rl, re_ = predict_image(model, real.x.astype(np.float16))
+            quality["real_docs"] = metrics(real.y, Scored(rl, re_), calibration, ood)
+        target = models_dir / name / version
+        target.mkdir(parents=True, exist_ok=True)
+        diff = export_image(model, target / "model.onnx")
+        lat = latency_ms(target / "model.onnx", None)
+        quality["cpu_latency"] = lat
+        manifest = _base_manifest(name, version, model.embed_dim, cfg, data_cfg, ds)
+        manifest.update(
+            calibration=calibration,
+            ood=ood,
+            drift_reference=drift_reference(ds, va, val_probs),
+            quality=quality,
+            parameters=int(sum(p.numel() for p in model.parameters())),
+            onnx_parity_max_abs=diff,
+            model_sha256=sha256(target / "model.onnx"),
+        )
+        write_manifest(target, manifest)
+        write_model_card(target, manifest)
+        image_models[name] = model
+        summary[f"{name}/{version}"] = quality
+        log(f"{name} {version}: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
+
+    # ---- v2.4: frozen v2.3 trunk + hashed text ----
+    log("training doc-classifier 2.4 (image + text) ...")
+    trunk = image_models["doc-classifier"]
+    _, emb_all = predict_image(trunk, ds.x)
+    text_in = [t if t else o for t, o in zip(ds.text, ds.ocr, strict=True)]  # text layer, else (simulated) OCR
+    t_all = text_matrix(text_in, cfg.text_dim)
+    net = ImageTextNet(trunk, cfg.text_dim, len(LABELS))
+    net = train_fusion(net, emb_all[tr], t_all[tr], ds.y[tr], cfg.fusion_epochs, cfg.seed, log=log)
+    fl, fe = predict_fusion(net, emb_all, t_all)
+    fz_l, fz_e = predict_fusion(net, emb_all, np.zeros_like(t_all))  # the same pages with no text at all
+    f_all, f_none = Scored(fl, fe), Scored(fz_l, fz_e)
+
+    def fpart(s: Scored, i: npt.NDArray[np.intp]) -> Scored:
+        return Scored(s.logits[i], s.embedding[i])
+
+    calibration, ood = fit_calibration_and_ood(
+        Scored(np.concatenate([fl[tr], fz_l[tr]]), np.concatenate([fe[tr], fz_e[tr]])),
+        np.concatenate([ds.y[tr], ds.y[tr]]),
+        Scored(np.concatenate([fl[va], fz_l[va]]), np.concatenate([fe[va], fz_e[va]])),
+        np.concatenate([ds.y[va], ds.y[va]]),
+    )
+    groups = _groups(ds, te)
+    has_ocr = np.array([bool(o) for o in ds.ocr])
+    quality = {
+        "synthetic_test_heldout_layouts": {
+            "clean": metrics(ds.y[groups["clean"]], fpart(f_all, groups["clean"]), calibration, ood),
+            "degraded": metrics(ds.y[groups["degraded"]], fpart(f_none, groups["degraded"]), calibration, ood),
+            "degraded_with_simulated_ocr": metrics(
+                ds.y[groups["degraded"]][has_ocr[groups["degraded"]]],
+                fpart(f_all, groups["degraded"][has_ocr[groups["degraded"]]]),
+                calibration,
+                ood,
+            ),
+            "unseen_types": metrics(
+                ds.y[groups["unseen_types"]], fpart(f_all, groups["unseen_types"]), calibration, ood
+            ),
+            "all": metrics(ds.y[te], fpart(f_all, te), calibration, ood),
+        },
+        "note": "clean = born-digital PDFs with their text layer; degraded = photos/scans with no text; "
+        "degraded_with_simulated_ocr = the same with OCR-like noisy text (80 % of degraded pages)",
+    }
+    if real is not None:
+        rl, re_ = predict_image(trunk, real.x.astype(np.float16))
+        rt = text_matrix(list(real.text), cfg.text_dim)
+        ql, qe = predict_fusion(net, re_, rt)
+        quality["real_docs"] = metrics(real.y, Scored(ql, qe), calibration, ood)
+        if any(real.ocr):
+            ro = text_matrix([t or o for t, o in zip(real.text, real.ocr, strict=True)], cfg.text_dim)
+            ql, qe = predict_fusion(net, re_, ro)
+            quality["real_docs_with_ocr"] = metrics(real.y, Scored(ql, qe), calibration, ood)
+    target = models_dir / "doc-classifier" / "2.4"
+    target.mkdir(parents=True, exist_ok=True)
+    diff = export_fusion(net, target / "model.onnx", cfg.text_dim)
+    quality["cpu_latency"] = latency_ms(target / "model.onnx", cfg.text_dim)
+    manifest = _base_manifest("doc-classifier", "2.4", 128, cfg, data_cfg, ds)
+    manifest["inputs"]["text"] = {
+        **HASHING_SPEC,
+        "dim": cfg.text_dim,
+        "dtype": "float32",
+        "shape": ["N", cfg.text_dim],
+        "function": "sidecar.texthash.text_features(text, dim)",
+        "source": "PDF text layer, else OCR; an all-zero row = no text",
+    }
+    manifest["needs_text"] = True
+    val_conf = calibate_conf(np.concatenate([fl[va], fz_l[va]]), calibration)
+    manifest.update(
+        calibration=calibration,
+        ood=ood,
+        drift_reference=drift_reference(ds, va, val_conf),
+        quality=quality,
+        parameters=int(sum(p.numel() for p in net.parameters())),
+        onnx_parity_max_abs=diff,
+        model_sha256=sha256(target / "model.onnx"),
+    )
+    write_manifest(target, manifest)
+    write_model_card(target, manifest)
+    summary["doc-classifier/2.4"] = quality
+    log(f"doc-classifier 2.4: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
+    return summary
+
+
+def calibate_conf(logits: Array, calibration: dict[str, Any] | None) -> npt.NDArray[np.float64]:
+    return calibrate(logits, calibration).max(axis=1)  # type: ignore[no-any-return]
+
+
+def _short(quality: dict[str, Any]) -> dict[str, Any]:
+    keys: Sequence[str] = ("accuracy", "ece", "auto_accept_coverage", "silent_failure_rate", "other_accepted_rate")
+    out: dict[str, Any] = {}
+    for group, m in quality.get("synthetic_test_heldout_layouts", {}).items():
+        out[group] = {k: m[k] for k in keys}
+    if "real_docs" in quality:
+        out["real_docs"] = {k: quality["real_docs"][k] for k in keys}
+    return out
+
+
+__all__ = ["OTHER", "TrainConfig", "run"]

@@ -1,0 +1,94 @@
+"""Real labelled documents (../shared/real-docs) for validation only: never trained on, never copied.
+
+Everything here returns None / empty when the folder is absent, so callers skip cleanly.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from doctriage_train import LABELS
+from doctriage_train.dataset import preprocess
+
+LABEL_MAP = {"id_card": "identity_document"}
+
+
+def default_root() -> Path | None:
+    env = os.environ.get("DOCTRIAGE_REAL_DOCS")
+    here = Path(__file__).resolve()
+    candidates = [Path(env)] if env else []
+    candidates += [here.parents[2].parent / "shared" / "real-docs", Path.cwd().parent / "shared" / "real-docs"]
+    for c in candidates:
+        if (c / "MANIFEST.tsv").is_file():
+            return c
+    return None
+
+
+@dataclass
+class RealDocs:
+    x: npt.NDArray[np.float32]
+    y: npt.NDArray[np.int64]
+    text: list[str]  # PDF text layer ("" when none)
+    ocr: list[str]  # tesseract on the decoded page when there is no text layer ("" when unavailable)
+    files: list[str]
+    kinds: list[str]
+    failed: list[str]
+
+
+def _ocr(image: npt.NDArray[np.uint8]) -> str:
+    if shutil.which("tesseract") is None:
+        return ""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    try:
+        proc = subprocess.run(
+            ["tesseract", "stdin", "stdout", "-l", "eng+deu+fra+spa", "--psm", "3"],
+            input=buf.getvalue(),
+            capture_output=True,
+            timeout=60,
+            check=False,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout.decode("utf-8", "replace").strip()
+
+
+def load(root: Path | None = None, with_ocr: bool = False) -> RealDocs | None:
+    root = root or default_root()
+    if root is None:
+        return None
+    xs, ys, texts, ocrs, files, kinds, failed = [], [], [], [], [], [], []
+    with (root / "MANIFEST.tsv").open(newline="") as fh:
+        for row in csv.DictReader(fh, delimiter="\t"):
+            label = LABEL_MAP.get(row["label"], row["label"])
+            path = root / "files" / row["file"]
+            if label not in LABELS or not path.is_file():
+                failed.append(row["file"])
+                continue
+            try:
+                tensor, page = preprocess(path.read_bytes())
+            except Exception:  # noqa: BLE001 - a file the sidecar would refuse is reported, not fatal
+                failed.append(row["file"])
+                continue
+            xs.append(tensor)
+            ys.append(LABELS.index(label))
+            texts.append(page.text or "")
+            ocrs.append(_ocr(page.image) if with_ocr and not page.text else "")
+            files.append(row["file"])
+            kinds.append(path.suffix.lower().lstrip("."))
+    if not xs:
+        return None
+    return RealDocs(np.stack(xs), np.array(ys, np.int64), texts, ocrs, files, kinds, failed)
