@@ -169,8 +169,9 @@ class BatchingSettings(BaseModel):
 
     enabled: bool = True
     max_batch_size: int = Field(default=8, ge=1)
-    # Longest a request waits for companions once the first of a batch arrived.
-    max_delay_s: float = Field(default=0.002, ge=0)
+    # Longest a request waits for companions once the first of a batch arrived. 0: never wait,
+    # batch only what queued while the previous batch ran (no latency added at low load).
+    max_delay_s: float = Field(default=0.0, ge=0)
     # Requests waiting per version; beyond it callers get RESOURCE_EXHAUSTED at once.
     max_queue: int = Field(default=64, ge=1)
 

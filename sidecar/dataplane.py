@@ -3,7 +3,7 @@
 Servicers translate proto ⇄ domain and call `DataPlane.classify`; everything here works
 on domain objects. CPU work runs in the one bounded executor; the event loop only waits.
 
-validate → scan → route (A/B, sticky) → cache → decode + normalize → infer (batcher behind
+validate → scan (clamd) → route (A/B, sticky) → cache → decode + normalize → infer (batcher behind
 a breaker; shadow copy) → fallbacks (lite model → rules from text → cached prediction →
 DEGRADED) → business rules (text layer, OCR only when needed) → decide → review queue →
 record (metrics, drift, the canonical log line).
@@ -47,6 +47,7 @@ from sidecar.pipeline.decide import Thresholds, decide, in_middle_band
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec, normalize_page
 from sidecar.pipeline.rules import DocumentFacts, RuleBook
+from sidecar.pipeline.scan import Scanner, scan_document
 from sidecar.pipeline.validate import validate_document
 from sidecar.review.store import ReviewStore
 from sidecar.risk.audit import DEFAULT_AUDIT_RATE
@@ -97,6 +98,8 @@ class DataPlane:
             if persisted
             else TrafficSplit(settings.models.name, t.weights, t.shadow_version, t.shadow_share)
         )
+        # One clamd client for the process (its own pool); None when scanning is disabled.
+        self.scanner = Scanner(settings.scanner) if settings.scanner.enabled else None
         self._ocr: Any = None
         self._ocr_lock = threading.Lock()
         self._ocr_failed = False
@@ -124,6 +127,8 @@ class DataPlane:
         for task in list(self._shadow_tasks):
             task.cancel()
         await self.engine.close()
+        if self.scanner is not None:
+            await self.scanner.close()
 
     # -- the pipeline ----------------------------------------------------
 
@@ -154,6 +159,10 @@ class DataPlane:
         work.inspection = inspection = await self._stage(
             "validate", work, validate_document, doc, self.settings.validation
         )
+        self._check_deadline(doc)
+        started = time.perf_counter()
+        scan_flags = await scan_document(doc.content, self.scanner)
+        work.timings["scan"] = time.perf_counter() - started
         name = self.split.model_name
         version = self.split.route(doc.routing_key)
         model = self.registry.find(name, version)
@@ -195,7 +204,7 @@ class DataPlane:
             prediction=prediction,
             decision=decision,
             timings=work.timings,
-            flags=inspection.flags,
+            flags=inspection.flags + scan_flags,
         )
         return result, work, fallback_reason
 
@@ -345,7 +354,9 @@ class DataPlane:
         version = self.split.shadow_for(work.doc.routing_key, served)
         if not version:
             return
-        task = asyncio.get_running_loop().create_task(self._shadow(work, version, prediction))
+        # Its own copy: the shadow must not write into the timings of the answer being sent.
+        copy = _Work(work.doc, {}, work.inspection, work.page, dict(work.tensors), work.text, work.text_known, work.ocr)
+        task = asyncio.get_running_loop().create_task(self._shadow(copy, version, prediction))
         self._shadow_tasks.add(task)
         task.add_done_callback(self._shadow_tasks.discard)
 

@@ -10,7 +10,7 @@ import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
 from tests.conftest import make_settings
-from tests.fixtures_docs import pdf
+from tests.fixtures_docs import jpeg, page_image, pdf
 from tests.support.documents import sample_documents
 from tests.support.engine import metric, model_tree, request, running, stubs
 from tests.support.grpc_errors import reason_of
@@ -132,3 +132,36 @@ def test_admin_changes_survive_a_restart(tmp_path: Path) -> None:
             assert states[("doc-classifier", "2.3")] == admin_pb2.READY
     finally:
         third.stop()
+
+
+def test_ocr_runs_only_in_the_middle_band_for_pages_without_text(tmp_path: Path) -> None:
+    root = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
+    traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
+    with (
+        running(root, traffic=traffic, ocr={"enabled": True, "workers": 1}) as server,
+        stubs(server) as (classifier, admin),
+    ):
+        scan = jpeg(page_image(size=(1240, 1754)))  # an invoice as pixels only (150 dpi), no text layer
+        confident = classifier.Classify(request(scan, "jpeg"), timeout=60)
+        assert confident.decision == classifier_pb2.ACCEPTED and "ocr" not in confident.timings
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=thresholds(0.85, 0.6, invoice=(1.0, 0.5))))
+        middle = classifier.Classify(request(jpeg(page_image(size=(1240, 1754), seed=1)), "jpeg"), timeout=60)
+        assert "ocr" in middle.timings  # the rules needed text and the page had none
+        assert middle.decision == classifier_pb2.ACCEPTED_AFTER_RULES, list(middle.rule_findings)
+        text_pdf = classifier.Classify(request(pdf(lines=INVOICE), "pdf"), timeout=60)
+        assert "ocr" not in text_pdf.timings  # its text layer was enough
+        assert text_pdf.decision == classifier_pb2.ACCEPTED_AFTER_RULES
+
+
+def test_text_model_gets_the_pdf_text(tmp_path: Path) -> None:
+    root = model_tree(tmp_path / "models", lite=False)
+    with (
+        running(root, traffic={"weights": {"2.4": 1.0}, "fallback_name": ""}) as server,
+        stubs(server) as (classifier, _),
+    ):
+        with_text = classifier.Classify(request(pdf(lines=INVOICE), "pdf"), timeout=30)
+        without = classifier.Classify(request(pdf(lines=INVOICE, text_layer=False), "pdf"), timeout=30)
+        assert with_text.model_version == without.model_version == "2.4"
+        assert with_text.source == without.source == classifier_pb2.MODEL
+        # the same kind of page with and without text features: the text input changes the scores
+        assert [s.score for s in with_text.scores] != [s.score for s in without.scores]
