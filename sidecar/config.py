@@ -214,6 +214,8 @@ class BreakerSettings(BaseModel):
     reset_timeout_s: float = Field(default=10.0, gt=0)
     # One inference call slower than this counts as a failure.
     latency_budget_s: float = Field(default=2.0, gt=0)
+    # A call still running after this is abandoned (a failure; the request falls back).
+    call_timeout_s: float = Field(default=5.0, gt=0)
 
 
 class StateSettings(BaseModel):

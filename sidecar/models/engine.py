@@ -1,9 +1,11 @@
 """Running a page through one model version: its dynamic batcher behind its circuit breaker.
 
 `InferenceEngine.predict` raises `ModelFailure(reason)` when the version cannot answer
-(not loaded, breaker open, the model erred or blew its latency budget); the data plane
-then walks the fallback chain. Load-shedding (queue full) and passed deadlines are not
-model failures: they propagate to the caller unchanged and leave the breaker alone.
+(`model_unavailable`: not loaded; `breaker_open`; `model_error`; `timeout`: still running
+after `breaker.call_timeout_s`); calls over `latency_budget_s` still answer but count as
+failures for the breaker. The data plane then walks the fallback chain. Load shedding
+(queue full) and passed deadlines are not model failures: they propagate to the caller
+unchanged and leave the breaker alone.
 """
 
 from __future__ import annotations
@@ -117,11 +119,21 @@ class InferenceEngine:
         if not breaker.allow():
             raise ModelFailure("breaker_open", key)
         started = time.perf_counter()
+        call_timeout = self.breaker_settings.call_timeout_s
+        left = None if deadline is None else deadline - time.monotonic()
         try:
             if self.batching.enabled:
-                prediction = await self._batcher(model).predict(image, text, deadline)
+                call = self._batcher(model).predict(image, text, deadline)
             else:
-                prediction = await predict_unbatched(model, self.executor, image, text, observe_batch)
+                call = predict_unbatched(model, self.executor, image, text, observe_batch)
+            prediction = await asyncio.wait_for(call, call_timeout if left is None else min(left, call_timeout))
+        except TimeoutError:
+            if left is not None and left <= call_timeout:
+                breaker.release()
+                raise DeadlineExceeded("the deadline passed while the model ran") from None
+            breaker.record(False)
+            log.warning("model_timeout", model=key, timeout_s=call_timeout)
+            raise ModelFailure("timeout", f"{key} took longer than {call_timeout:g} s") from None
         except (ResourceExhausted, DeadlineExceeded, asyncio.CancelledError):
             breaker.release()
             raise

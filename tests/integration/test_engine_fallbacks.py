@@ -127,3 +127,22 @@ def test_breaker_opens_on_model_errors_and_closes_after_recovery(tmp_path: Path)
         r = classifier.Classify(request(sample_documents(seed=44)["png"], "png"), timeout=30)
         assert r.source == classifier_pb2.MODEL and r.model_version == "2.3"
         assert metric(state, model="doc-classifier/2.3") == 0  # CLOSED
+
+
+def test_a_model_call_over_its_timeout_falls_back_and_opens_the_breaker(tmp_path: Path) -> None:
+    root = model_tree(tmp_path / "models", v24=False, lite=False)
+    settings = {
+        "traffic": {"weights": {"2.3": 1.0}, "fallback_name": ""},
+        # No real call finishes in 0.1 ms: every one is abandoned.
+        "breaker": {"failure_threshold": 2, "call_timeout_s": 0.0001},
+        "cache": {"enabled": False},
+    }
+    with running(root, **settings) as server, stubs(server) as (classifier, _):
+        timeouts = metric("doctriage_fallbacks_total", reason="timeout")
+        opened = metric("doctriage_fallbacks_total", reason="breaker_open")
+        answers = [
+            classifier.Classify(request(sample_documents(seed=60 + i)["png"], "png"), timeout=30) for i in range(3)
+        ]
+        assert all(a.source == classifier_pb2.DEGRADED and a.review_id for a in answers)
+        assert metric("doctriage_fallbacks_total", reason="timeout") == timeouts + 2
+        assert metric("doctriage_fallbacks_total", reason="breaker_open") == opened + 1
