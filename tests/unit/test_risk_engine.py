@@ -95,3 +95,19 @@ def test_feedback_rows_become_resolved_items() -> None:
     assert [i.audit for i in items] == [True, False, False]
     assert items[1].record.label == "other" and items[1].record.confidence == 0.0
     assert items[2].record.label == "receipt" and items[2].record.wrong
+
+
+def test_recalibration_is_due_only_every_n_resolutions_and_with_enough_data() -> None:
+    mon = RiskMonitor(audit_rate=1.0, seed=2, recalibrate_every=3)
+    strict = AcceptanceRule(proven=True, confidence_threshold=0.999, alpha=0.05, model_version="2.3")
+    rows = [{"predicted_label": "invoice", "true_label": "invoice", "confidence": 0.9, "model_version": "2.3"}] * 60
+    assert mon.maybe_recalibrate(strict, lambda: rows) is None  # not due yet
+    for _ in range(3):
+        mon.on_resolved(False, "invoice", "invoice")
+    assert mon.maybe_recalibrate(None, lambda: rows) is None  # no rule: nothing to re-prove
+    result = mon.maybe_recalibrate(strict, lambda: rows)
+    assert result is not None and result.rule.proven and result.rule.confidence_threshold <= 0.9
+    for _ in range(3):
+        mon.on_resolved(False, "invoice", "invoice")
+    other_version = [{**r, "model_version": "2.4"} for r in rows]
+    assert mon.maybe_recalibrate(strict, lambda: other_version) is None  # another version's reviews
