@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,7 @@ def drift_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model with a synthetic `drift_reference` built from clean pages through the feature code."""
     root = tmp_path_factory.mktemp("drift-models")
     write_tiny_model(root, "doc-classifier", "2.3", seed=1)
+    write_tiny_model(root, "doc-classifier", "2.4", seed=2)  # the shadow
     manifest_path = root / "doc-classifier" / "2.3" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
     rows = [_features(clean_page(seed)) for seed in range(100, 160)]
@@ -82,6 +84,8 @@ def observed(drift_models: Path) -> Iterator[ServerThread]:
         ocr={"enabled": False},  # drift is about image statistics here; OCR would only add time
         drift={"window_size": WINDOW},
         cost={"daily_budget": 42.0},
+        # Every document also runs on 2.4 in shadow; no fallback model, so a fault degrades.
+        traffic={"weights": {"2.3": 1.0}, "shadow_version": "2.4", "shadow_share": 1.0, "fallback_name": ""},
     )
     running = ServerThread(settings).start()
     yield running
@@ -133,7 +137,22 @@ def test_every_metric_is_exposed_and_traffic_moves_them(observed: ServerThread) 
         assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         _admin(channel).GetStatus(admin_pb2.GetStatusRequest(), metadata=bearer(ADMIN), timeout=10)
         _admin(channel).GetDrift(admin_pb2.GetDriftRequest(), metadata=bearer(ADMIN), timeout=10)
-    after = _scrape(observed)
+        # A real fault: the served version disappears; the answer degrades instead of failing.
+        admin = _admin(channel)
+        version = {"name": "doc-classifier", "version": "2.3"}
+        admin.UnloadModel(admin_pb2.UnloadModelRequest(**version), metadata=bearer(ADMIN), timeout=30)
+        try:
+            degraded = _classify(channel, encode(clean_page(99), "JPEG"))
+            assert degraded.source != classifier_pb2.MODEL
+        finally:
+            admin.LoadModel(admin_pb2.LoadModelRequest(**version), metadata=bearer(ADMIN), timeout=60)
+    deadline = time.monotonic() + 5
+    while True:  # shadow runs finish after their answers
+        after = _scrape(observed)
+        if after.get("doctriage_shadow_predictions_total", 0) > before.get("doctriage_shadow_predictions_total", 0):
+            break
+        assert time.monotonic() < deadline, "no shadow prediction recorded"
+        time.sleep(0.1)
 
     defined = {
         f.name for f in text_string_to_metric_families(_exposition()) if f.name.startswith("doctriage_")
@@ -156,6 +175,8 @@ def test_every_metric_is_exposed_and_traffic_moves_them(observed: ServerThread) 
         "doctriage_cache_requests_total",
         "doctriage_batch_size_count",
         "doctriage_batch_queue_wait_seconds_count",
+        "doctriage_shadow_predictions_total",
+        "doctriage_fallbacks_total",
     ]
     assert [n for n in must_move if not moved(n)] == []
     # Gauges: present with a value after traffic.
@@ -166,7 +187,8 @@ def test_every_metric_is_exposed_and_traffic_moves_them(observed: ServerThread) 
     assert after["doctriage_in_flight_requests"] == 0
     assert "doctriage_drift_kl" in after and "doctriage_drift_psi" in after
     assert after["doctriage_confidence_mean"] > 0
-    assert "doctriage_review_queue_depth" in after
+    assert after["doctriage_review_queue_depth"] > 0  # the tiny model's answers go to review
+    assert "doctriage_circuit_breaker_state" in after and "doctriage_drift_window_count" in after
 
 
 def _exposition() -> str:
