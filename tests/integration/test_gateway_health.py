@@ -9,10 +9,11 @@ from pathlib import Path
 
 import grpc
 import pytest
-from doctriage.v1 import admin_pb2, admin_pb2_grpc
+from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from sidecar.config import ROOT
+from sidecar.observability import metrics
 from tests.conftest import make_settings
 from tests.support.server import ServerThread
 
@@ -35,12 +36,12 @@ def _run(settings: object) -> ServerThread:
 
 
 def test_scanner_down_is_not_serving_unless_fail_open(models_root: Path) -> None:
-    closed = _run(make_settings(models_root, scanner={"address": NOWHERE, "fail_open": False}))
+    closed = _run(make_settings(models_root, scanner={"enabled": True, "address": NOWHERE, "fail_open": False}))
     try:
         assert _health(closed) == {"": NOT_SERVING, CLASSIFIER: NOT_SERVING, ADMIN: SERVING}
     finally:
         closed.stop()
-    open_ = _run(make_settings(models_root, scanner={"address": NOWHERE, "fail_open": True}))
+    open_ = _run(make_settings(models_root, scanner={"enabled": True, "address": NOWHERE, "fail_open": True}))
     try:
         assert _health(open_) == {"": SERVING, CLASSIFIER: SERVING, ADMIN: SERVING}
         with grpc.insecure_channel(open_.address) as channel:
@@ -64,13 +65,18 @@ def _clamd_address() -> str | None:
     return None
 
 
-def test_a_reachable_scanner_serves(models_root: Path) -> None:
+def test_a_reachable_scanner_serves_and_its_latency_is_measured(models_root: Path, documents: dict[str, bytes]) -> None:
     address = _clamd_address()
     if address is None:
         pytest.skip("clamd is not running (scripts/clamd.sh starts it)")
-    running = _run(make_settings(models_root, scanner={"address": address, "fail_open": False}))
+    running = _run(make_settings(models_root, scanner={"enabled": True, "address": address, "fail_open": False}))
+    scans = metrics.REGISTRY.get_sample_value("doctriage_scanner_duration_seconds_count") or 0.0
     try:
         assert _health(running)[CLASSIFIER] == SERVING
+        with grpc.insecure_channel(running.address) as channel:
+            stub = classifier_pb2_grpc.ClassifierStub(channel)
+            stub.Classify(classifier_pb2.ClassifyRequest(content=documents["png"]), timeout=30)
+        assert (metrics.REGISTRY.get_sample_value("doctriage_scanner_duration_seconds_count") or 0.0) > scans
         with grpc.insecure_channel(running.address) as channel:
             status = admin_pb2_grpc.AdminStub(channel).GetStatus(admin_pb2.GetStatusRequest(), timeout=10)
         assert status.scanner_available
