@@ -105,6 +105,13 @@ class Scanner:
     """Async clamd client with connection reuse. Create once at startup; `close()` at shutdown."""
 
     def __init__(self, settings: ScannerSettings) -> None:
+        address = settings.address
+        if address.startswith("tcp:"):
+            host, _, port = address[4:].rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"scanner address must be tcp:HOST:PORT, got {address!r}")
+        elif not address.startswith("unix:") or len(address) == 5:
+            raise ValueError(f"scanner address must be unix:/path or tcp:host:port, got {address!r}")
         self.settings = settings
         self._idle: list[_Connection] = []
         self._slots = asyncio.Semaphore(settings.pool_size)
@@ -130,13 +137,17 @@ class Scanner:
                     sock = socket.socket(family, kind, proto)
                     sock.setblocking(False)
                     await loop.sock_connect(sock, target)
-                else:
-                    raise ValueError(f"scanner address must start with unix: or tcp:, got {address!r}")
+                else:  # refused by __init__
+                    raise ValueError(f"unknown scanner address {address!r}")
                 await loop.sock_sendall(sock, b"zIDSESSION\0")
         except (OSError, TimeoutError) as exc:
             if sock is not None:
                 sock.close()
             raise _ScannerDown(f"cannot connect to clamd at {address}: {exc!r}") from exc
+        except BaseException:  # cancelled (the caller's deadline): do not leak the socket
+            if sock is not None:
+                sock.close()
+            raise
         return _Connection(sock)
 
     def _take_idle(self) -> _Connection | None:

@@ -206,3 +206,9 @@ async def test_tcp_socket(clamd_factory: Callable[..., ClamdProcess]) -> None:
             await scan_document(EICAR, scanner)
     finally:
         await scanner.close()
+
+
+@pytest.mark.parametrize("address", ["clamd.sock", "unix:", "tcp:localhost", "tcp::3310", "http://clamd"])
+def test_bad_address_is_refused_at_startup(address: str) -> None:
+    with pytest.raises(ValueError):
+        Scanner(ScannerSettings(address=address))
