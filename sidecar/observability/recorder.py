@@ -7,8 +7,9 @@ The data plane calls, after a document got its answer and before returning it:
 
 - `features`: the document's `DriftFeatures` (or a mapping feature → number); None when
   not computed (cache hits): drift then only sees the confidence.
-- `cpu_seconds` / `gpu_seconds`: measured for this document; when `cpu_seconds` is None
-  the sum of the CPU stages' wall times in `result.timings` stands in.
+- `cpu_seconds` / `gpu_seconds`: measured for this document; when None, the wall times of
+  the stages in `result.timings` stand in (the "model" stage counts as GPU time when the
+  version runs on CUDA, else as CPU time; waiting stages such as "scan" count as neither).
 - `fallback_reason`: why the answer did not come from the routed model (breaker_open,
   model_error, timeout, ...); when None and the source is not MODEL/CACHE, the source
   name is the reason. Fallbacks are counted here only — do not increment
@@ -58,10 +59,17 @@ def _model_key(name: str, version: str) -> str:
 
 
 class Recorder:
-    def __init__(self, settings: Settings, reference_for: ReferenceLookup | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        reference_for: ReferenceLookup | None = None,
+        on_gpu: Callable[[str, str], bool] | None = None,
+    ) -> None:
         self.settings = settings
         self.cost = CostTracker(settings.cost)
         self._reference_for = reference_for
+        # Whether a model version runs on CUDA: its "model" stage is then priced as GPU time.
+        self._on_gpu = on_gpu
         self._monitors: dict[str, DriftMonitor] = {}
         self._latencies: deque[float] = deque(maxlen=_LATENCY_WINDOW)
         self._lock = threading.Lock()
@@ -97,9 +105,14 @@ class Recorder:
         if p.source not in _NOT_FALLBACK:
             m.FALLBACKS.labels(reason=fallback_reason or p.source.value.lower()).inc()
 
+        if gpu_seconds is None:
+            on_gpu = self._on_gpu
+            gpu = on_gpu is not None and p.source is not Source.CACHE and on_gpu(p.model_name, p.model_version)
+            gpu_seconds = result.timings.get("model", 0.0) if gpu else 0.0
         if cpu_seconds is None:
-            cpu_seconds = sum(v for k, v in result.timings.items() if k not in _WAITING_STAGES)
-        cost = self.cost.estimate(cpu_seconds, gpu_seconds or 0.0)
+            waiting = _WAITING_STAGES | ({"model"} if gpu_seconds else set())
+            cpu_seconds = sum(v for k, v in result.timings.items() if k not in waiting)
+        cost = self.cost.estimate(cpu_seconds, gpu_seconds)
         self.cost.add(cost)
         result.estimated_cost = cost
         m.CPU_SECONDS.inc(max(0.0, cpu_seconds))

@@ -61,7 +61,7 @@ class SidecarServer:
         self.started_at = time.monotonic()
         self.registry = ModelRegistry(settings.models)
         self.dataplane = DataPlane(settings, self.registry)
-        self.recorder = recorder.Recorder(settings, self._drift_reference)
+        self.recorder = recorder.Recorder(settings, self._drift_reference, self._on_gpu)
         self.port = 0
         self.metrics_port = 0
         self._stopped = asyncio.Event()
@@ -73,6 +73,12 @@ class SidecarServer:
             return None
         reference = raw.get("drift_reference")
         return reference if isinstance(reference, Mapping) else None
+
+    def _on_gpu(self, name: str, version: str) -> bool:
+        try:
+            return self.registry.get(name, version).provider == "CUDAExecutionProvider"
+        except Exception:  # noqa: BLE001 - unloaded meanwhile: priced as CPU
+            return False
 
     def load_models(self) -> None:
         # The data plane knows which versions the split, the shadow and the fallback need.

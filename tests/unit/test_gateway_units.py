@@ -6,9 +6,11 @@ import math
 
 import pytest
 
-from sidecar.config import CostSettings, RateLimitSettings
+from sidecar.config import CostSettings, RateLimitSettings, Settings
+from sidecar.domain import ClassifyResult, Decision, DecisionKind, DocKind, Inspection, Prediction
 from sidecar.observability.cost import CostTracker
 from sidecar.observability.drift import DriftMonitor, ReferenceHistogram, kl_divergence, parse_reference, psi
+from sidecar.observability.recorder import Recorder
 from sidecar.server.auth import required_role
 from sidecar.server.ratelimit import RateLimiter, TokenBucket
 
@@ -110,3 +112,26 @@ def test_cost_is_priced_per_second_and_resets_each_utc_day() -> None:
     assert tracker.today == pytest.approx(1.04) and tracker.predictions_today == 2
     clock.now += 86_400
     assert tracker.today == 0.0 and tracker.total == pytest.approx(1.04)
+
+
+def _result(timings: dict[str, float]) -> ClassifyResult:
+    return ClassifyResult(
+        request_id="r",
+        client_ref="",
+        inspection=Inspection(kind=DocKind.PNG, digest="0" * 64, size=10),
+        prediction=Prediction("invoice", 0.9, {"invoice": 0.9}, "m", "1"),
+        decision=Decision(DecisionKind.ACCEPTED),
+        timings=timings,
+    )
+
+
+@pytest.mark.parametrize(("on_gpu", "expected"), [(False, 0.13 * 0.01), (True, 0.03 * 0.01 + 0.1 * 2.0)])
+def test_recorder_prices_stage_times_and_counts_the_model_stage_as_gpu_on_cuda(on_gpu: bool, expected: float) -> None:
+    settings = Settings(cost={"cpu_second_price": 0.01, "gpu_second_price": 2.0}, drift={"enabled": False})
+    recorder = Recorder(settings, on_gpu=lambda name, version: on_gpu)
+    result = _result({"validate": 0.01, "decode": 0.02, "model": 0.1, "scan": 0.5, "total": 0.7})
+    assert recorder.record_result(result) == pytest.approx(expected)
+    assert result.estimated_cost == pytest.approx(expected)
+    assert recorder.cost.today == pytest.approx(expected)
+    # Measured seconds, when the data plane passes them, win over the stand-in.
+    assert recorder.record_result(_result({"model": 9.0}), cpu_seconds=1.0, gpu_seconds=0.0) == pytest.approx(0.01)
