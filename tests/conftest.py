@@ -15,6 +15,8 @@ from tests.support.documents import sample_documents
 from tests.support.server import ServerThread
 from tests.support.tiny_model import write_tiny_model
 
+pytest_plugins = ["tests.clamd_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DOCS = ROOT.parent / "shared" / "real-docs"
 
