@@ -13,6 +13,7 @@ export OMP_THREAD_LIMIT := 1
 .PHONY: serve test system venv build protos lint typecheck pytest models bench clean
 
 serve: system build
+	scripts/clamd.sh start
 	$(BIN)/python -m sidecar serve
 
 test: system build lint typecheck pytest
