@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -129,8 +130,6 @@ def test_shadow_runs_the_candidate_and_is_never_returned(server: ServerThread) -
             response = classifier.Classify(request(content, "png", routing_key="shadowed"), timeout=30)
             assert response.model_version == "2.3" and response.source == classifier_pb2.MODEL
         # Shadow work runs after the answer: give it a moment to land.
-        import time
-
         deadline = time.monotonic() + 10
         after = before
         while time.monotonic() < deadline:
