@@ -195,7 +195,9 @@ class DataPlane:
             await self._audit_sample(work, prediction, decision)
         if prediction.source in (Source.MODEL, Source.FALLBACK_MODEL) and self.settings.cache.enabled:
             p_key = f"{prediction.model_name}/{prediction.model_version}"
-            self.cache.put((inspection.digest, p_key, cache_key[2]), CachedAnswer(prediction, findings))
+            answered = self.registry.find(prediction.model_name, prediction.model_version)
+            prep = answered.manifest.preprocessing_version if answered else cache_key[2]
+            self.cache.put((inspection.digest, p_key, prep), CachedAnswer(prediction, findings))
         if decision.kind is DecisionKind.HUMAN_REVIEW:
             prediction, decision = await self._to_review(work, prediction, decision)
         result = ClassifyResult(
