@@ -18,6 +18,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from sidecar import errors as e
+from sidecar.server import requestid
 
 log = structlog.get_logger(__name__)
 
@@ -72,7 +73,12 @@ def to_status(error: BaseException) -> status_pb2.Status:
 async def abort_with(context: grpc.aio.ServicerContext, error: BaseException) -> None:
     if not isinstance(error, e.DocTriageError):
         log.error("internal_error", exc_info=error)
-    await context.abort_with_status(rpc_status.to_status(to_status(error)))
+    status = rpc_status.to_status(to_status(error))
+    request_id = requestid.assigned.get()
+    if request_id is not None:
+        # Aborting replaces the trailers: keep the request id there, as on success.
+        status = status._replace(trailing_metadata=(*status.trailing_metadata, (requestid.HEADER, request_id)))
+    await context.abort_with_status(status)
 
 
 class ErrorInterceptor(grpc.aio.ServerInterceptor):

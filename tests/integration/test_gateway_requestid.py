@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
+import pytest
 import structlog
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 
+from tests.conftest import make_settings
 from tests.support.server import ServerThread
+
+
+@pytest.fixture(scope="module")
+def server(models_root: Path) -> Iterator[ServerThread]:
+    """Its own server: the shared one's cache must not see these documents first."""
+    running = ServerThread(make_settings(models_root)).start()
+    yield running
+    running.stop()
 
 
 def _trailing_id(call: grpc.Call) -> str:
@@ -55,3 +67,19 @@ def test_stream_items_carry_the_stream_id_with_their_index(server: ServerThread,
         responses = list(call)
         assert _trailing_id(call) == "batch-7"
     assert sorted(r.request_id for r in responses) == ["batch-7.0", "batch-7.1", "batch-7.2"]
+
+
+def test_refused_calls_carry_the_request_id_in_their_trailers(server: ServerThread) -> None:
+    with grpc.insecure_channel(server.address) as channel:
+        stub = classifier_pb2_grpc.ClassifierStub(channel)
+        try:
+            stub.Classify(
+                classifier_pb2.ClassifyRequest(content=b"not a document"),
+                metadata=(("x-request-id", "refused-1"),),
+                timeout=30,
+            )
+        except grpc.RpcError as exc:
+            assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT
+            assert dict(exc.trailing_metadata() or ())["x-request-id"] == "refused-1"  # type: ignore[attr-defined]
+        else:
+            raise AssertionError("a text file was accepted")
