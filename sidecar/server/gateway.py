@@ -117,6 +117,7 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         retry_after = self.limiter.try_acquire(key, principal.rate_per_s, principal.burst)
         if retry_after > 0:
             m.RATE_LIMITED.inc()
+            log.debug("rate_limited", retry_after_s=round(retry_after, 4))
             raise e.ResourceExhausted("rate limit exceeded", e.Reason.RATE_LIMITED, retry_after=retry_after)
 
     # -- unary -------------------------------------------------------------------
@@ -148,9 +149,12 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
                 m.ERRORS.labels(reason=e.Reason.INTERNAL.value).inc()
                 raise
             finally:
+                elapsed = time.perf_counter() - started
                 m.IN_FLIGHT.dec()
                 m.REQUESTS.labels(rpc=rpc, code=code).inc()
-                m.REQUEST_DURATION.labels(rpc=rpc, stage="total").observe(time.perf_counter() - started)
+                m.REQUEST_DURATION.labels(rpc=rpc, stage="total").observe(elapsed)
+                if role != "classify":  # documents get the data plane's canonical line
+                    log.info("rpc", rpc=rpc, code=code, latency_s=round(elapsed, 6))
 
         return wrapper
 
