@@ -195,3 +195,17 @@ def test_admin_changes_are_audited_with_the_callers_key_id_never_the_key(channel
     audits = [line for line in logs if line["event"] == "audit"]
     assert audits and all(line["key_id"] == "ops-admin" and line.get("request_id") for line in audits)
     assert KEYS["admin"] not in repr(logs)
+
+
+def test_streams_need_a_key_with_the_classify_role(channel: grpc.Channel, documents: dict[str, bytes]) -> None:
+    stub = classifier_pb2_grpc.ClassifierStub(channel)
+    requests = [classifier_pb2.ClassifyRequest(content=documents["png"], client_ref="a")]
+    for metadata, code in (
+        ((), grpc.StatusCode.UNAUTHENTICATED),
+        (bearer(KEYS["review"]), grpc.StatusCode.PERMISSION_DENIED),
+    ):
+        with pytest.raises(grpc.RpcError) as info:
+            list(stub.ClassifyStream(iter(requests), metadata=metadata, timeout=30))
+        _assert_refused(info.value, code)
+    answers = list(stub.ClassifyStream(iter(requests), metadata=bearer(KEYS["classify"]), timeout=30))
+    assert [a.client_ref for a in answers] == ["a"] and not answers[0].HasField("error")
