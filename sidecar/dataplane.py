@@ -420,23 +420,13 @@ class DataPlane:
     async def _to_review(self, work: _Work, prediction: Prediction, decision: Decision) -> tuple[Prediction, Decision]:
         assert work.inspection is not None
         inspection = work.inspection
-        true_label = await self._stage("review", work, self.reviews.resolution, inspection.digest)
-        if true_label:
-            # A reviewer already said what this document is.
-            reviewed = Prediction(
-                true_label,
-                1.0,
-                {true_label: 1.0},
-                prediction.model_name,
-                prediction.model_version,
-                source=Source.CACHE,
-            )
-            kind = DecisionKind.HUMAN_REVIEW if true_label == "other" else DecisionKind.ACCEPTED
-            return reviewed, Decision(kind, ("REVIEWED",), decision.findings)
-        review_id, created = await self._stage(
-            "review",
-            work,
-            lambda: self.reviews.enqueue(
+
+        def queue() -> tuple[str | None, str, bool]:
+            # One executor hop: the reviewer's answer if there is one, else the (idempotent) enqueue.
+            true_label = self.reviews.resolution(inspection.digest)
+            if true_label and true_label != "other":
+                return true_label, "", False
+            review_id, created = self.reviews.enqueue(
                 digest=inspection.digest,
                 content=work.doc.content,
                 content_type=inspection.kind.value,
@@ -447,12 +437,18 @@ class DataPlane:
                 model_version=prediction.model_version,
                 source=prediction.source.value,
                 reason=",".join(decision.reasons),
-            ),
-        )
-        if created:
-            m.REVIEW_QUEUE_DEPTH.set(
-                await asyncio.get_running_loop().run_in_executor(self.executor, self.reviews.depth)
             )
+            if created:
+                m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
+            return true_label, review_id, created
+
+        true_label, review_id, _created = await self._stage("review", work, queue)
+        if true_label and not review_id:
+            # A reviewer already said what this document is.
+            reviewed = Prediction(
+                true_label, 1.0, {true_label: 1.0}, prediction.model_name, prediction.model_version, source=Source.CACHE
+            )
+            return reviewed, Decision(DecisionKind.ACCEPTED, ("REVIEWED",), decision.findings)
         return prediction, replace(decision, review_id=review_id)
 
     async def _audit_sample(self, work: _Work, prediction: Prediction, decision: Decision) -> None:

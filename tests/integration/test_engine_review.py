@@ -165,3 +165,25 @@ def test_text_model_gets_the_pdf_text(tmp_path: Path) -> None:
         assert with_text.source == without.source == classifier_pb2.MODEL
         # the same kind of page with and without text features: the text input changes the scores
         assert [s.score for s in with_text.scores] != [s.score for s in without.scores]
+
+
+def test_a_resolved_digest_is_answered_from_the_feedback_table_without_a_cache(tmp_path: Path) -> None:
+    root = model_tree(tmp_path / "models", v24=False, lite=False)
+    traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
+    with (
+        running(
+            root, traffic=traffic, cache={"enabled": False}, decision={"accept": 1.0, "review_below": 1.0}
+        ) as server,
+        stubs(server) as (classifier, admin),
+    ):
+        png = sample_documents(seed=77)["png"]
+        queued = classifier.Classify(request(png, "png"), timeout=30)
+        assert queued.decision == classifier_pb2.HUMAN_REVIEW and queued.review_id
+        admin.ResolveReview(admin_pb2.ResolveReviewRequest(id=queued.review_id, true_label="payslip", reviewer="ann"))
+        again = classifier.Classify(request(png, "png"), timeout=30)
+        assert (again.label, again.decision, list(again.decision_reasons)) == (
+            "payslip",
+            classifier_pb2.ACCEPTED,
+            ["REVIEWED"],
+        )
+        assert again.review_id == ""
