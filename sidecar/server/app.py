@@ -168,8 +168,10 @@ class SidecarServer:
         self.gateway.draining = True  # new documents: UNAVAILABLE (SHUTTING_DOWN), retryable elsewhere
         await self.health.drain()
         await self._quiesce(deadline)
-        # grpc refuses new RPCs at once and cancels whatever is still running after the rest of `grace`.
-        await self.server.stop(max(0.0, deadline - time.monotonic()))
+        # grpc refuses new RPCs at once and cancels whatever is still running after the rest of
+        # `grace`. Once no call of ours is left, only open streams (health Watch) remain: cut them.
+        remaining = max(0.0, deadline - time.monotonic())
+        await self.server.stop(0.0 if self.gateway.active == 0 else remaining)
         drained = self.dataplane.in_flight == 0
         await self.dataplane.aclose()  # batchers and shadow tasks
         self.dataplane.close()  # the executor, then the review store (WAL checkpoint on close)
@@ -181,7 +183,7 @@ class SidecarServer:
         log.info("stopped", drained=drained)
 
     async def _quiesce(self, deadline: float) -> None:
-        """Until the deadline: wait for in-flight documents, and for callers to stop sending.
+        """Until the deadline: wait for in-flight calls, and for callers to stop sending.
 
         Calls that reach grpc after `server.stop` are cancelled at the transport (CANCELLED, which
         a client cannot tell from a lost request); until then they get our UNAVAILABLE
@@ -190,7 +192,7 @@ class SidecarServer:
         """
         started = time.monotonic()
         while (now := time.monotonic()) < deadline:
-            busy = self.dataplane.in_flight > 0
+            busy = self.dataplane.in_flight > 0 or self.gateway.active > 0
             if not busy and now - max(started, self.gateway.last_refused) >= _QUIET_S:
                 return
             await asyncio.sleep(0.01)

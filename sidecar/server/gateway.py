@@ -56,6 +56,9 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         # while the accepted ones finish, instead of transport-level cancellation at server stop.
         self.draining = False
         self.last_refused = 0.0  # time.monotonic() of the last call refused because of the drain
+        # Calls of this gateway's services running now (not health/reflection): the drain waits
+        # for these, while open Watch streams are simply cut when it ends.
+        self.active = 0
 
     async def intercept_service(
         self,
@@ -127,6 +130,7 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             m.IN_FLIGHT.inc()
+            self.active += 1
             try:
                 self._begin(context, rpc)
                 principal = self._authenticate(context, role)
@@ -150,6 +154,7 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
                 raise
             finally:
                 elapsed = time.perf_counter() - started
+                self.active -= 1
                 m.IN_FLIGHT.dec()
                 m.REQUESTS.labels(rpc=rpc, code=code).inc()
                 m.REQUEST_DURATION.labels(rpc=rpc, stage="total").observe(elapsed)
@@ -174,54 +179,69 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         async def wrapper(
             request_iterator: AsyncIterator[Any], context: grpc.aio.ServicerContext
         ) -> AsyncIterator[Any]:
-            stream_id = self._begin(context, rpc)
-            principal = self._authenticate(context, role)
-            self._admit(role)
-            out: asyncio.Queue[Any] = asyncio.Queue()
-            pending = 0  # messages handed to the servicer and not yet answered
-            limited = 0
-
-            async def admitted() -> AsyncIterator[Any]:
-                nonlocal pending, limited
-                async for request in request_iterator:
-                    try:
-                        self._take_token(principal, context)
-                    except e.ResourceExhausted as exc:
-                        limited += 1
-                        m.REQUESTS.labels(rpc=rpc, code="RESOURCE_EXHAUSTED").inc()
-                        rid = f"{stream_id}.limited.{limited}"
-                        await out.put(error_response(rid, getattr(request, "client_ref", ""), to_status(exc)))
-                        continue
-                    pending += 1
-                    m.IN_FLIGHT.inc()
-                    yield request
-
-            async def pump() -> None:
-                try:
-                    async for response in behavior(admitted(), context):
-                        await out.put(response)
-                except BaseException as exc:  # noqa: BLE001 - re-raised by the consumer below
-                    await out.put(exc)
-                finally:
-                    await out.put(_DONE)
-
-            task = asyncio.create_task(pump())
+            self.active += 1
             try:
-                while (item := await out.get()) is not _DONE:
-                    if isinstance(item, BaseException):
-                        raise item
-                    if isinstance(item, classifier_pb2.ClassifyResponse) and not item.request_id.startswith(
-                        f"{stream_id}.limited."
-                    ):
-                        pending -= 1
-                        m.IN_FLIGHT.dec()
-                        _count_stream_item(rpc, item)
+                async for item in self._stream_items(behavior, rpc, role, request_iterator, context):
                     yield item
             finally:
-                task.cancel()
-                m.IN_FLIGHT.dec(pending)
+                self.active -= 1
 
         return wrapper
+
+    async def _stream_items(
+        self,
+        behavior: Callable[..., Any],
+        rpc: str,
+        role: str,
+        request_iterator: AsyncIterator[Any],
+        context: grpc.aio.ServicerContext,
+    ) -> AsyncIterator[Any]:
+        stream_id = self._begin(context, rpc)
+        principal = self._authenticate(context, role)
+        self._admit(role)
+        out: asyncio.Queue[Any] = asyncio.Queue()
+        pending = 0  # messages handed to the servicer and not yet answered
+        limited = 0
+
+        async def admitted() -> AsyncIterator[Any]:
+            nonlocal pending, limited
+            async for request in request_iterator:
+                try:
+                    self._take_token(principal, context)
+                except e.ResourceExhausted as exc:
+                    limited += 1
+                    m.REQUESTS.labels(rpc=rpc, code="RESOURCE_EXHAUSTED").inc()
+                    rid = f"{stream_id}.limited.{limited}"
+                    await out.put(error_response(rid, getattr(request, "client_ref", ""), to_status(exc)))
+                    continue
+                pending += 1
+                m.IN_FLIGHT.inc()
+                yield request
+
+        async def pump() -> None:
+            try:
+                async for response in behavior(admitted(), context):
+                    await out.put(response)
+            except BaseException as exc:  # noqa: BLE001 - re-raised by the consumer below
+                await out.put(exc)
+            finally:
+                await out.put(_DONE)
+
+        task = asyncio.create_task(pump())
+        try:
+            while (item := await out.get()) is not _DONE:
+                if isinstance(item, BaseException):
+                    raise item
+                if isinstance(item, classifier_pb2.ClassifyResponse) and not item.request_id.startswith(
+                    f"{stream_id}.limited."
+                ):
+                    pending -= 1
+                    m.IN_FLIGHT.dec()
+                    _count_stream_item(rpc, item)
+                yield item
+        finally:
+            task.cancel()
+            m.IN_FLIGHT.dec(pending)
 
 
 def _code_name(context: grpc.aio.ServicerContext) -> str:
