@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
+import tomllib
 
 import pytest
 
+from sidecar.__main__ import main
 from sidecar.config import CostSettings, RateLimitSettings, Settings
 from sidecar.domain import ClassifyResult, Decision, DecisionKind, DocKind, Inspection, Prediction
 from sidecar.observability.cost import CostTracker
 from sidecar.observability.drift import DriftMonitor, ReferenceHistogram, kl_divergence, parse_reference, psi
+from sidecar.observability.logging import redact_secrets
 from sidecar.observability.recorder import Recorder
-from sidecar.server.auth import required_role
+from sidecar.server.auth import required_role, verify_key
 from sidecar.server.ratelimit import RateLimiter, TokenBucket
 
 
@@ -135,3 +138,34 @@ def test_recorder_prices_stage_times_and_counts_the_model_stage_as_gpu_on_cuda(o
     assert recorder.cost.today == pytest.approx(expected)
     # Measured seconds, when the data plane passes them, win over the stand-in.
     assert recorder.record_result(_result({"model": 9.0}), cpu_seconds=1.0, gpu_seconds=0.0) == pytest.approx(0.01)
+
+
+def test_auth_and_rate_limits_are_on_unless_turned_off_explicitly() -> None:
+    settings = Settings()
+    assert settings.auth.enabled and settings.rate_limit.enabled
+    assert settings.rate_limit.rate_per_s == 100 and settings.rate_limit.burst >= 100
+
+
+def test_hash_key_command_prints_a_key_and_its_config_entry(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["hash-key", "--id", "billing", "--roles", "classify,review"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    key, entry = out[0], "\n".join(out[1:])
+    parsed = tomllib.loads(entry)["auth"]["keys"][0]
+    assert parsed["id"] == "billing" and parsed["roles"] == ["classify", "review"]
+    assert verify_key(key, parsed["hash"]) and key not in entry
+    with pytest.raises(SystemExit):
+        main(["hash-key", "--roles", "superuser"])
+
+
+def test_log_redaction_drops_secrets_and_document_bytes() -> None:
+    event = redact_secrets(
+        None,
+        "info",
+        {"authorization": "Bearer x", "note": "retry with Bearer abc.def", "raw": b"%PDF-1.7", "digest": "ab12"},
+    )
+    assert event == {
+        "authorization": "[redacted]",
+        "note": "retry with [redacted]",
+        "raw": "<8 bytes>",
+        "digest": "ab12",
+    }
