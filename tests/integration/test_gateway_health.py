@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import queue
-import socket
 import threading
 import time
 from pathlib import Path
 
 import grpc
-import pytest
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from sidecar.config import ROOT
 from sidecar.observability import metrics
+from tests.clamd_plugin import ClamdProcess
 from tests.conftest import make_settings
 from tests.support.server import ServerThread
 
@@ -52,25 +50,11 @@ def test_scanner_down_is_not_serving_unless_fail_open(models_root: Path) -> None
         open_.stop()
 
 
-def _clamd_address() -> str | None:
-    path = ROOT / "var" / "clamd" / "clamd.sock"
-    try:
-        with socket.socket(socket.AF_UNIX) as sock:
-            sock.settimeout(1)
-            sock.connect(str(path))
-            sock.sendall(b"zPING\0")
-            if sock.recv(8).startswith(b"PONG"):
-                return f"unix:{path}"
-    except OSError:
-        pass
-    return None
-
-
-def test_a_reachable_scanner_serves_and_its_latency_is_measured(models_root: Path, documents: dict[str, bytes]) -> None:
-    address = _clamd_address()
-    if address is None:
-        pytest.skip("clamd is not running (scripts/clamd.sh starts it)")
-    running = _run(make_settings(models_root, scanner={"enabled": True, "address": address, "fail_open": False}))
+def test_a_reachable_scanner_serves_and_its_latency_is_measured(
+    models_root: Path, documents: dict[str, bytes], clamd: ClamdProcess
+) -> None:
+    scanner = {"enabled": True, "address": clamd.address, "fail_open": False}
+    running = _run(make_settings(models_root, scanner=scanner))
     scans = metrics.REGISTRY.get_sample_value("doctriage_scanner_duration_seconds_count") or 0.0
     try:
         assert _health(running)[CLASSIFIER] == SERVING
