@@ -5,6 +5,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
@@ -105,3 +106,27 @@ def test_drain_turns_a_watch_stream_not_serving(models_root: Path) -> None:
     finally:
         watch.cancel()
         channel.close()
+
+
+def _wait_for(server: ServerThread, service: str, status: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _health(server)[service] != status:
+        assert time.monotonic() < deadline, f"{service} never became {status}"
+        time.sleep(0.2)
+
+
+def test_scanner_outage_turns_not_serving_and_back(
+    models_root: Path, clamd_factory: Callable[..., ClamdProcess]
+) -> None:
+    daemon = clamd_factory()  # its own daemon: the shared one stays up for the other tests
+    running = _run(make_settings(models_root, scanner={"enabled": True, "address": daemon.address}))
+    try:
+        _wait_for(running, CLASSIFIER, SERVING)
+        daemon.freeze()  # hangs: PING times out
+        _wait_for(running, CLASSIFIER, NOT_SERVING)
+        assert _health(running)[ADMIN] == SERVING
+        daemon.thaw()
+        _wait_for(running, CLASSIFIER, SERVING)
+    finally:
+        daemon.thaw()
+        running.stop()
