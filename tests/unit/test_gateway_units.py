@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 
 import pytest
 
 from sidecar.__main__ import main
-from sidecar.config import CostSettings, RateLimitSettings, Settings
+from sidecar.config import ROOT, CostSettings, RateLimitSettings, Settings
 from sidecar.domain import ClassifyResult, Decision, DecisionKind, DocKind, Inspection, Prediction
 from sidecar.observability.cost import CostTracker
 from sidecar.observability.drift import DriftMonitor, ReferenceHistogram, kl_divergence, parse_reference, psi
@@ -169,3 +170,15 @@ def test_log_redaction_drops_secrets_and_document_bytes() -> None:
         "raw": "<8 bytes>",
         "digest": "ab12",
     }
+
+
+def test_the_shipped_manifests_drift_reference_parses() -> None:
+    manifest = ROOT / "models" / "doc-classifier" / "2.3" / "manifest.json"
+    reference = parse_reference(json.loads(manifest.read_text())["drift_reference"])
+    assert {"brightness", "contrast", "sharpness", "aspect", "text_length", "confidence"} <= set(reference)
+    monitor = DriftMonitor("doc-classifier/2.3", reference, window_size=50)
+    for _ in range(50):
+        monitor.observe({"brightness": 250.0, "contrast": 30.0, "aspect": 1.41, "text_length": 800.0}, 0.97)
+    report = monitor.report()
+    assert all(math.isfinite(f.kl_divergence) and math.isfinite(f.psi) for f in report.features)
+    assert 0.5 < report.reference_mean_confidence < 1.0
