@@ -14,6 +14,7 @@ never the documents or their names.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
@@ -57,6 +58,7 @@ def classify(models_root: Path, name: str, version: str | None, second: str | No
     ood = clf.model.manifest.raw.get("ood") or {}
     return {
         "model": f"{clf.model.manifest.name}/{clf.model.manifest.version}",
+        "model_sha256": hashlib.sha256((model_dir / "model.onnx").read_bytes()).hexdigest(),
         "second": f"{clf.second.manifest.name}/{clf.second.manifest.version}" if clf.second else None,
         "ood_threshold": float(ood["threshold"]) if "threshold" in ood else None,
         "records": [r.record() for r in results],
@@ -182,6 +184,16 @@ def markdown(report: dict[str, Any]) -> str:
             f" | {r['silent_failure_pooled']:.2%} [{p_lo:.2%}–{p_hi:.2%}] | {r['splits_over_alpha']:.0%}"
             f" | {r['bound_mean']:.3f} | {r['coverage_mean']:.1%} [{cv_lo:.1%}–{cv_hi:.1%}] | {thr} |"
         )
+    lines += [
+        "",
+        "Reading the table: the guarantee is about the rule's true silent-failure rate R (the rate on"
+        " endless traffic like these documents), P(R > α) ≤ δ. The pooled column estimates the average R"
+        " over splits (all test documents of all splits; splits overlap, so its interval is optimistic)."
+        " 'Splits above α' counts test sets of ~26 documents whose *observed* rate exceeds α; with so few"
+        " documents the observed rate scatters widely around R (binomial noise), so that share can exceed δ"
+        " while R ≤ α. The bound column is the Clopper–Pearson (1 − δ) upper limit of the chosen rule's rate"
+        " on its calibration part (≤ α by construction when a rule is proven; 1 when none is).",
+    ]
     lines += ["", "Per true label (test documents pooled over all splits): coverage / silent-failure.", ""]
     labels = sorted(next(iter(report["splits_result"].values()))["per_label"])
     lines.append("| α | " + " | ".join(labels) + " |")
@@ -270,6 +282,7 @@ def main() -> int:
     report = {
         "generated": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "model": data["model"],
+        "model_sha256": data["model_sha256"],
         "second": data["second"],
         "ood_threshold": data["ood_threshold"],
         "documents": len(records),
