@@ -186,6 +186,9 @@ def main() -> int:
         "DOCTRIAGE_OCR__ENABLED": "false",
         "DOCTRIAGE_SCANNER__ENABLED": "false",
         "DOCTRIAGE_RATE_LIMIT__ENABLED": "false",
+        # Admit all 32 callers: this measures the batcher, not admission control (which sheds
+        # beyond 4 per core by default, see bench/concurrency).
+        "DOCTRIAGE_SERVER__MAX_CONCURRENT_REQUESTS": "64",
         "DOCTRIAGE_DECISION__ACCEPT": "0.0",
         "DOCTRIAGE_DECISION__REVIEW_BELOW": "0.0",
     }
