@@ -191,7 +191,7 @@ class DataPlane:
         started = time.perf_counter()
         decision = decide(prediction, thresholds, findings)
         work.timings["decide"] = time.perf_counter() - started
-        if self.risk.on_decision(decision.kind in _AUTO_ACCEPTED):
+        if self.risk.on_decision(decision.kind in _AUTO_ACCEPTED, inspection.digest):
             await self._audit_sample(work, prediction, decision)
         if prediction.source in (Source.MODEL, Source.FALLBACK_MODEL) and self.settings.cache.enabled:
             p_key = f"{prediction.model_name}/{prediction.model_version}"

@@ -21,7 +21,12 @@ DEFAULT_AUDIT_RATE = 0.01
 
 
 class AuditSampler:
-    """Decides, independently of the document, whether an accepted document is also audited."""
+    """Decides whether an accepted document is also audited, independently of what it is.
+
+    With a key (the document's SHA-256 hex digest) the draw is a function of the digest, uniform
+    and unrelated to the document's type, and reproducible (the same bytes are always, or never,
+    audited; the review queue is idempotent per digest anyway). Without one, a seeded RNG.
+    """
 
     def __init__(self, rate: float = DEFAULT_AUDIT_RATE, seed: int | None = None) -> None:
         if not 0.0 <= rate <= 1.0:
@@ -30,9 +35,14 @@ class AuditSampler:
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
-    def should_audit(self) -> bool:
+    def should_audit(self, key: str | None = None) -> bool:
         if self.rate <= 0.0:
             return False
+        if key:
+            try:
+                return int(key[:16], 16) / 16**16 < self.rate
+            except ValueError:
+                pass  # not a hex digest: fall back to the RNG
         with self._lock:
             return self._rng.random() < self.rate
 

@@ -57,9 +57,9 @@ class RiskMonitor:
                 self.estimator.reset()
         self.publish()
 
-    def on_decision(self, accepted: bool) -> bool:
+    def on_decision(self, accepted: bool, digest: str | None = None) -> bool:
         self.estimator.record_decision(accepted)
-        if accepted and self.sampler.should_audit():
+        if accepted and self.sampler.should_audit(digest):
             m.AUDIT_SAMPLED.inc()
             return True
         return False

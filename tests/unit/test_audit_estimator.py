@@ -65,3 +65,14 @@ def test_sampler_rate_and_items() -> None:
     with pytest.raises(ValueError):
         AuditEstimator().add_counts(audited=1, wrong=2)
     assert estimate(10, 1).as_dict()["audited"] == 10
+
+
+def test_sampler_by_digest_is_uniform_and_reproducible() -> None:
+    import hashlib
+
+    sampler = AuditSampler(rate=0.05)
+    digests = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(20_000)]
+    picked = [sampler.should_audit(d) for d in digests]
+    assert 850 < sum(picked) < 1150
+    assert picked == [sampler.should_audit(d) for d in digests]
+    assert AuditSampler(rate=1.0).should_audit("not-hex") in (True, False)
