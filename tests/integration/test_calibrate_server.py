@@ -42,6 +42,8 @@ def test_calibrate_apply_and_decide(tmp_path: Path) -> None:
         assert live.rule.data_digest == rule.data_digest and "learn-then-test" in live.provenance
         answer = classifier.Classify(request(sample_documents(seed=7)["png"], "png"), timeout=30)
         assert answer.decision == classifier_pb2.ACCEPTED and list(answer.decision_reasons) == ["RISK_CONTROLLED"]
+        saved = tmp_path / "saved.json"
+        saved.write_text(out.read_text())
 
         # Out-of-scope documents that the model calls invoices with the same confidence: the only
         # provable rule now sits above every calibration confidence (accepts none of them).
@@ -58,6 +60,9 @@ def test_calibrate_apply_and_decide(tmp_path: Path) -> None:
         assert cli.main([*argv[:4], "--alpha", "0.01", *argv[6:]]) == 0
         none = classifier.Classify(request(sample_documents(seed=9)["png"], "png"), timeout=30)
         assert list(none.decision_reasons) == ["NO_PROVEN_RULE"]
+        # A rule file written earlier is installed as it is.
+        assert cli.main(["--address", server.address, "calibrate", str(saved), "--apply"]) == 0
+        assert admin.GetThresholds(admin_pb2.GetThresholdsRequest(model_version="2.3")).rule.coverage == 1.0
 
 
 def test_audit_sampling_metric_and_alert_inputs(tmp_path: Path) -> None:

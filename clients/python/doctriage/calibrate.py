@@ -246,6 +246,15 @@ def command(args: argparse.Namespace) -> int:
     from doctriage.client import Client
 
     root = Path(args.dir)
+    if root.is_file() and root.suffix == ".json":  # a rule written earlier: install it as it is
+        if not args.apply:
+            print("doctriage calibrate: a thresholds file is only read with --apply", file=sys.stderr)
+            return 2
+        saved, audit_rate = read_config(root)
+        with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
+            for t in apply_live(client, saved, audit_rate):
+                print(f"applied to {t.model_version or '*'}: {t.provenance}")
+        return 0
     if not root.is_dir():
         print(f"doctriage calibrate: {root} is not a directory", file=sys.stderr)
         return 2
@@ -310,7 +319,7 @@ def command(args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("calibrate", help="prove a risk-controlled acceptance rule on a labelled folder")
-    p.add_argument("dir", help="one folder per label (other = out of scope)")
+    p.add_argument("dir", help="one folder per label (other = out of scope); or a written rule file with --apply")
     p.add_argument("--alpha", type=float, default=0.01, help="target silent-failure rate (default 0.01)")
     p.add_argument("--delta", type=float, default=0.10, help="allowed probability that alpha is exceeded")
     p.add_argument("--output", "-o", default=DEFAULT_OUTPUT, help=f"thresholds file to write ({DEFAULT_OUTPUT})")
