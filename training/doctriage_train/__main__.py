@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs is not None:
         cfg = replace(cfg, epochs=args.epochs, lite_epochs=args.epochs, fusion_epochs=max(2, args.epochs))
     t0 = time.time()
-    real = None if args.no_real_docs else realdocs.load(with_ocr=not args.no_ocr)
+    ocr_cache = args.data.parent / "realdocs-ocr.json"
+    real = None if args.no_real_docs else realdocs.load(with_ocr=not args.no_ocr, ocr_cache=ocr_cache)
     print(f"real documents: {'absent' if real is None else len(real.y)} ({time.time() - t0:.0f}s)", flush=True)
     summary = run(
         args.data,

@@ -6,6 +6,9 @@ Everything here returns None / empty when the folder is absent, so callers skip 
 from __future__ import annotations
 
 import csv
+import hashlib
+import io
+import json
 import os
 import shutil
 import subprocess
@@ -46,8 +49,6 @@ class RealDocs:
 def _ocr(image: npt.NDArray[np.uint8]) -> str:
     if shutil.which("tesseract") is None:
         return ""
-    import io
-
     from PIL import Image
 
     buf = io.BytesIO()
@@ -66,10 +67,13 @@ def _ocr(image: npt.NDArray[np.uint8]) -> str:
     return proc.stdout.decode("utf-8", "replace").strip()
 
 
-def load(root: Path | None = None, with_ocr: bool = False) -> RealDocs | None:
+def load(root: Path | None = None, with_ocr: bool = False, ocr_cache: Path | None = None) -> RealDocs | None:
+    """Every real document through the sidecar's preprocessing; OCR (tesseract) results are cached by
+    content digest in `ocr_cache` (a JSON file) because they cost seconds a page."""
     root = root or default_root()
     if root is None:
         return None
+    cache: dict[str, str] = json.loads(ocr_cache.read_text()) if ocr_cache and ocr_cache.is_file() else {}
     xs, ys, texts, ocrs, files, kinds, failed = [], [], [], [], [], [], []
     with (root / "MANIFEST.tsv").open(newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
@@ -86,9 +90,18 @@ def load(root: Path | None = None, with_ocr: bool = False) -> RealDocs | None:
             xs.append(tensor)
             ys.append(LABELS.index(label))
             texts.append(page.text or "")
-            ocrs.append(_ocr(page.image) if with_ocr and not page.text else "")
+            if with_ocr and not page.text:
+                key = hashlib.sha256(page.image.tobytes()).hexdigest()
+                if key not in cache:
+                    cache[key] = _ocr(page.image)
+                ocrs.append(cache[key])
+            else:
+                ocrs.append("")
             files.append(row["file"])
             kinds.append(path.suffix.lower().lstrip("."))
+    if ocr_cache is not None and cache:
+        ocr_cache.parent.mkdir(parents=True, exist_ok=True)
+        ocr_cache.write_text(json.dumps(cache))
     if not xs:
         return None
     return RealDocs(np.stack(xs), np.array(ys, np.int64), texts, ocrs, files, kinds, failed)
