@@ -112,58 +112,6 @@ class DecisionSettings(BaseModel):
     review_below: float = Field(default=0.60, ge=0, le=1)
 
 
-class ApiKey(BaseModel):
-    """One client key: stored hashed, never in clear (`python -m sidecar hash-key` prints the entry)."""
-
-    id: str = Field(min_length=1, max_length=64)  # logged (audit lines); the key itself never is
-    # "sha256:<hex>" of the key, or "scrypt:<salt hex>:<hash hex>" (n=2**14, r=8, p=1, 32 bytes).
-    hash: str = Field(min_length=8)
-    roles: list[Literal["classify", "review", "admin"]] = ["classify"]
-    # Per-key rate limit override (requests or stream messages per second); None = the default.
-    rate_per_s: float | None = Field(default=None, gt=0)
-    burst: int | None = Field(default=None, ge=1)
-
-
-class AuthSettings(BaseModel):
-    # On by default: turning it off must be explicit, and the server logs a warning when it is.
-    enabled: bool = True
-    keys: list[ApiKey] = []
-    # TLS when both are set; mutual TLS when client_ca_file is set too (client certificates required).
-    tls_cert_file: Path | None = None
-    tls_key_file: Path | None = None
-    client_ca_file: Path | None = None
-
-
-class RateLimitSettings(BaseModel):
-    enabled: bool = True
-    # Token bucket per client key (per peer address when auth is off).
-    rate_per_s: float = Field(default=100.0, gt=0)
-    burst: int = Field(default=200, ge=1)
-
-
-class MetricsSettings(BaseModel):
-    enabled: bool = True
-    # Prometheus exporter (HTTP, /metrics); port 0 = ephemeral (tests).
-    address: str = "127.0.0.1"
-    port: int = Field(default=9464, ge=0, le=65535)
-
-
-class CostSettings(BaseModel):
-    currency: str = "USD"
-    # Price of one CPU second / one GPU second (e.g. on-demand instance price / vCPUs / 3600).
-    cpu_second_price: float = Field(default=0.0000125, ge=0)
-    gpu_second_price: float = Field(default=0.0007, ge=0)
-    daily_budget: float = Field(default=10.0, ge=0)
-
-
-class DriftSettings(BaseModel):
-    enabled: bool = True
-    # Observations per window (sliding for KL/PSI; tumbling for the previous-window mean confidence).
-    window_size: int = Field(default=1000, ge=10)
-    # Smoothing added to every bin before KL divergence and PSI.
-    epsilon: float = Field(default=1e-4, gt=0)
-
-
 class BatchingSettings(BaseModel):
     """Dynamic batcher per loaded model version (bench/batching/README.md: why these defaults)."""
 
@@ -223,6 +171,58 @@ class StateSettings(BaseModel):
     dir: Path = ROOT / "var"
 
 
+class ApiKey(BaseModel):
+    """One client key: stored hashed, never in clear (`python -m sidecar hash-key` prints the entry)."""
+
+    id: str = Field(min_length=1, max_length=64)  # logged (audit lines); the key itself never is
+    # "sha256:<hex>" of the key, or "scrypt:<salt hex>:<hash hex>" (n=2**14, r=8, p=1, 32 bytes).
+    hash: str = Field(min_length=8)
+    roles: list[Literal["classify", "review", "admin"]] = ["classify"]
+    # Per-key rate limit override (requests or stream messages per second); None = the default.
+    rate_per_s: float | None = Field(default=None, gt=0)
+    burst: int | None = Field(default=None, ge=1)
+
+
+class AuthSettings(BaseModel):
+    # On by default: turning it off must be explicit, and the server logs a warning when it is.
+    enabled: bool = True
+    keys: list[ApiKey] = []
+    # TLS when both are set; mutual TLS when client_ca_file is set too (client certificates required).
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    client_ca_file: Path | None = None
+
+
+class RateLimitSettings(BaseModel):
+    enabled: bool = True
+    # Token bucket per client key (per peer address when auth is off).
+    rate_per_s: float = Field(default=100.0, gt=0)
+    burst: int = Field(default=200, ge=1)
+
+
+class MetricsSettings(BaseModel):
+    enabled: bool = True
+    # Prometheus exporter (HTTP, /metrics); port 0 = ephemeral (tests).
+    address: str = "127.0.0.1"
+    port: int = Field(default=9464, ge=0, le=65535)
+
+
+class CostSettings(BaseModel):
+    currency: str = "USD"
+    # Price of one CPU second / one GPU second (e.g. on-demand instance price / vCPUs / 3600).
+    cpu_second_price: float = Field(default=0.0000125, ge=0)
+    gpu_second_price: float = Field(default=0.0007, ge=0)
+    daily_budget: float = Field(default=10.0, ge=0)
+
+
+class DriftSettings(BaseModel):
+    enabled: bool = True
+    # Observations per window (sliding for KL/PSI; tumbling for the previous-window mean confidence).
+    window_size: int = Field(default=1000, ge=10)
+    # Smoothing added to every bin before KL divergence and PSI.
+    epsilon: float = Field(default=1e-4, gt=0)
+
+
 class LoggingSettings(BaseModel):
     level: str = "INFO"
     json_logs: bool = True
@@ -241,6 +241,11 @@ class Settings(BaseSettings):
     preprocess: PreprocessSettings = PreprocessSettings()
     ocr: OcrSettings = OcrSettings()
     logging: LoggingSettings = LoggingSettings()
+    auth: AuthSettings = AuthSettings()
+    rate_limit: RateLimitSettings = RateLimitSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    cost: CostSettings = CostSettings()
+    drift: DriftSettings = DriftSettings()
     batching: BatchingSettings = BatchingSettings()
     traffic: TrafficSettings = TrafficSettings()
     cache: CacheSettings = CacheSettings()
@@ -248,11 +253,6 @@ class Settings(BaseSettings):
     rules: RulesSettings = RulesSettings()
     breaker: BreakerSettings = BreakerSettings()
     state: StateSettings = StateSettings()
-    auth: AuthSettings = AuthSettings()
-    rate_limit: RateLimitSettings = RateLimitSettings()
-    metrics: MetricsSettings = MetricsSettings()
-    cost: CostSettings = CostSettings()
-    drift: DriftSettings = DriftSettings()
 
     @classmethod
     def settings_customise_sources(
