@@ -189,7 +189,8 @@ class DataPlane:
         if findings is None:
             findings = await self._rules(work, prediction, thresholds)
         started = time.perf_counter()
-        decision = decide(prediction, thresholds, findings)
+        second_label = await self._second_opinion(work, prediction, thresholds)
+        decision = decide(prediction, thresholds, findings, second_label)
         work.timings["decide"] = time.perf_counter() - started
         if self.risk.on_decision(decision.kind in _AUTO_ACCEPTED, inspection.digest):
             await self._audit_sample(work, prediction, decision)
@@ -450,6 +451,24 @@ class DataPlane:
             )
             return reviewed, Decision(DecisionKind.ACCEPTED, ("REVIEWED",), decision.findings)
         return prediction, replace(decision, review_id=review_id)
+
+    async def _second_opinion(self, work: _Work, prediction: Prediction, thresholds: Thresholds) -> str | None:
+        """The label of the acceptance rule's independent model, run only when the rule needs it and
+        the answer could otherwise be accepted; None when it is not loaded or fails (no acceptance)."""
+        rule = thresholds.rule
+        if rule is None or not rule.proven or not rule.require_agreement or not rule.second_model:
+            return None
+        if prediction.source not in (Source.MODEL, Source.CACHE) or prediction.confidence < rule.threshold(
+            prediction.label
+        ):
+            return None
+        name, _, version = rule.second_model.rpartition("/")
+        name = name or self.split.model_name
+        try:
+            second = await self._run_model(work, self.registry.find(name, version), f"{name}/{version}")
+        except ModelFailure:
+            return None
+        return second.label
 
     async def _audit_sample(self, work: _Work, prediction: Prediction, decision: Decision) -> None:
         """An accepted document, also queued (audit=True) so reviewers measure the real silent-failure rate."""

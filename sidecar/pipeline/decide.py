@@ -109,8 +109,14 @@ def in_middle_band(prediction: Prediction, thresholds: Thresholds) -> bool:
     return band.review_below <= prediction.confidence < band.accept
 
 
-def decide(prediction: Prediction, thresholds: Thresholds, findings: tuple[RuleFinding, ...] | None = None) -> Decision:
-    """`findings`: the label's business-rule results, None when they were not evaluated."""
+def decide(
+    prediction: Prediction,
+    thresholds: Thresholds,
+    findings: tuple[RuleFinding, ...] | None = None,
+    second_label: str | None = None,
+) -> Decision:
+    """`findings`: the label's business-rule results, None when they were not evaluated.
+    `second_label`: the answer of the acceptance rule's independent second model, when it ran."""
     found = findings or ()
     failed = tuple(f for f in found if not f.passed)
     if prediction.source is Source.DEGRADED:
@@ -124,7 +130,7 @@ def decide(prediction: Prediction, thresholds: Thresholds, findings: tuple[RuleF
             return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("RULE_BASED_CLASSIFICATION", "RULES_PASSED"), found)
         return Decision(DecisionKind.HUMAN_REVIEW, ("RULE_BASED_CLASSIFICATION", "RULES_FAILED"), found)
     if thresholds.rule is not None:
-        return _decide_by_rule(prediction, thresholds.rule, findings)
+        return _decide_by_rule(prediction, thresholds.rule, findings, second_label)
     band = thresholds.band(prediction.label)
     if prediction.confidence < band.review_below:
         return Decision(DecisionKind.HUMAN_REVIEW, ("LOW_CONFIDENCE",), found)
@@ -139,12 +145,14 @@ def decide(prediction: Prediction, thresholds: Thresholds, findings: tuple[RuleF
     return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("MEDIUM_CONFIDENCE", "RULES_PASSED"), found)
 
 
-def _decide_by_rule(prediction: Prediction, rule: AcceptanceRule, findings: tuple[RuleFinding, ...] | None) -> Decision:
+def _decide_by_rule(
+    prediction: Prediction, rule: AcceptanceRule, findings: tuple[RuleFinding, ...] | None, second_label: str | None
+) -> Decision:
     found = findings or ()
     if any(not f.passed for f in found):
         return Decision(DecisionKind.HUMAN_REVIEW, ("RULES_FAILED",), found)
     features = PredictionFeatures(
-        prediction.label, prediction.confidence, prediction.ood_score, None, True if found else None
+        prediction.label, prediction.confidence, prediction.ood_score, second_label, True if found else None
     )
     accepted, reasons = apply_rule(rule, features)
     if not accepted:

@@ -122,6 +122,7 @@ def fit_rule(
     excluded_labels: tuple[str, ...] = (OUT_OF_SCOPE_LABEL,),
     grid: npt.NDArray[np.float64] | None = None,
     model_version: str = "",
+    second_model: str = "",
     now: datetime | None = None,
 ) -> AcceptanceRule:
     """The acceptance rule with the most calibration coverage among those proven at (α, δ).
@@ -148,6 +149,7 @@ def fit_rule(
         delta=delta,
         n=n,
         model_version=model_version,
+        second_model=second_model,
         created=stamp,
         data_digest=digest,
     )

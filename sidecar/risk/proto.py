@@ -24,6 +24,7 @@ _SCALARS = (
     "created",
     "data_digest",
     "note",
+    "second_model",
 )
 
 

@@ -43,6 +43,7 @@ class AcceptanceRule:
     per_label: Mapping[str, float] = field(default_factory=dict)  # λ overrides for data-rich labels
     ood_threshold: float | None = None  # accept only when ood_score <= this; None = no OOD gate
     require_agreement: bool = False
+    second_model: str = ""  # "name/version" of the independent model that must agree
     require_rules: bool = False
     excluded_labels: tuple[str, ...] = (OUT_OF_SCOPE_LABEL,)
     # Provenance of the guarantee: P(silent-failure rate > alpha) <= delta.
@@ -76,7 +77,7 @@ class AcceptanceRule:
             f"accept confidence >= {self.confidence_threshold:.4f}"
             + (f" (per label {dict(self.per_label)})" if self.per_label else "")
             + (f", ood <= {self.ood_threshold:.4g}" if self.ood_threshold is not None else "")
-            + (", models agree" if self.require_agreement else "")
+            + (f", {self.second_model or 'second model'} agrees" if self.require_agreement else "")
             + (", rules pass" if self.require_rules else "")
             + f": silent-failure <= {self.alpha:g} with probability >= {1 - self.delta:g}"
             + f" (n={self.n}, coverage {self.coverage:.1%}, CP upper {self.risk_upper:.4f})"
@@ -98,6 +99,7 @@ class AcceptanceRule:
             "per_label": dict(sorted(self.per_label.items())),
             "ood_threshold": self.ood_threshold,
             "require_agreement": self.require_agreement,
+            "second_model": self.second_model,
             "require_rules": self.require_rules,
             "excluded_labels": list(self.excluded_labels),
             "alpha": self.alpha,
@@ -126,6 +128,7 @@ class AcceptanceRule:
             per_label={str(k): float(v) for k, v in dict(raw.get("per_label") or {}).items()},
             ood_threshold=None if ood is None else float(ood),
             require_agreement=bool(raw.get("require_agreement", False)),
+            second_model=str(raw.get("second_model", "")),
             require_rules=bool(raw.get("require_rules", False)),
             excluded_labels=tuple(str(x) for x in raw.get("excluded_labels", (OUT_OF_SCOPE_LABEL,))),
             alpha=float(raw.get("alpha", 0.01)),

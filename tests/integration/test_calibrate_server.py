@@ -115,3 +115,29 @@ def test_learning_from_review_recalibrates_live(tmp_path: Path) -> None:
         assert live.proven and live.n == 50 and live.confidence_threshold < 0.9 and "recalibrated" in live.note
         fresh = classifier.Classify(request(sample_documents(seed=4100)["jpeg"], "jpeg"), timeout=30)
         assert fresh.decision == classifier_pb2.ACCEPTED and list(fresh.decision_reasons) == ["RISK_CONTROLLED"]
+
+
+def test_agreement_gate_runs_the_second_model(tmp_path: Path) -> None:
+    from tests.support.tiny_model import write_tiny_model
+
+    models = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
+    write_tiny_model(models, "doc-classifier", "2.5", seed=5, favour="receipt", bias=5.0)  # always disagrees
+    with running(models, traffic=TRAFFIC) as server, stubs(server) as (classifier, admin):
+
+        def install(second: str) -> None:
+            rule = AcceptanceRule(proven=True, confidence_threshold=0.5, require_agreement=True, second_model=second)
+            wanted = admin_pb2.Thresholds(provenance=rule.provenance())
+            wanted.default.accept, wanted.default.review_below = 0.85, 0.6
+            wanted.rule.CopyFrom(rule_to_proto(rule))
+            assert admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=wanted)).rule.second_model == second
+
+        def reasons(seed: int) -> list[str]:
+            answer = classifier.Classify(request(sample_documents(seed=seed)["png"], "png"), timeout=30)
+            return list(answer.decision_reasons)
+
+        install("doc-classifier/2.3")  # agrees with itself
+        assert reasons(5000) == ["RISK_CONTROLLED"]
+        install("doc-classifier/2.5")  # not loaded: no second opinion, no automatic acceptance
+        assert reasons(5001) == ["NO_SECOND_OPINION"]
+        admin.LoadModel(admin_pb2.LoadModelRequest(name="doc-classifier", version="2.5"))
+        assert reasons(5002) == ["MODELS_DISAGREE"]

@@ -113,6 +113,7 @@ def fit_rules(
     ood_threshold: float | None = None,
     gate_options: tuple[tuple[bool, bool], ...] = ((False, False),),
     per_label_min: int | None = None,
+    second_model: str = "",
 ) -> dict[str, AcceptanceRule]:
     """One rule per model version that answered (A/B traffic may mix versions)."""
     risk = _risk()
@@ -132,6 +133,7 @@ def fit_rules(
             gate_options=gate_options,
             per_label_min=per_label_min,
             model_version=version,
+            second_model=second_model,
         )
         for version, records in sorted(by_version.items())
     }
@@ -164,6 +166,7 @@ def rule_to_proto(rule: AcceptanceRule) -> admin_pb2.AcceptanceRule:
         require_agreement=d["require_agreement"],
         require_rules=d["require_rules"],
         excluded_labels=d["excluded_labels"],
+        second_model=d["second_model"],
         alpha=d["alpha"],
         delta=d["delta"],
         n=d["n"],
@@ -191,6 +194,7 @@ def rule_dict_from_proto(msg: admin_pb2.AcceptanceRule) -> dict[str, Any]:
         "per_label": dict(msg.per_label),
         "ood_threshold": msg.ood_threshold if msg.HasField("ood_threshold") else None,
         "require_agreement": msg.require_agreement,
+        "second_model": msg.second_model,
         "require_rules": msg.require_rules,
         "excluded_labels": list(msg.excluded_labels),
         "alpha": msg.alpha,
@@ -229,6 +233,12 @@ def apply_live(client: Client, rules: dict[str, AcceptanceRule], audit_rate: flo
             )
         )
     return applied
+
+
+def _qualified(model: str | None, default_name: str) -> str:
+    if not model:
+        return ""
+    return model if "/" in model else f"{default_name}/{model}"
 
 
 def _summary(samples: list[Sample]) -> dict[str, Any]:
@@ -295,6 +305,7 @@ def command(args: argparse.Namespace) -> int:
         ood_threshold=ood_threshold,
         gate_options=gates,
         per_label_min=args.per_label_min,
+        second_model=_qualified(args.second_model, args.model),
     )
     source = {"mode": mode, "model": model_name, "dir": root.name, **_summary(samples)}
     out = Path(args.output)

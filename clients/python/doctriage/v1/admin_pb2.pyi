@@ -107,7 +107,7 @@ class Thresholds(_message.Message):
     def __init__(self, default: _Optional[_Union[LabelThresholds, _Mapping]] = ..., per_label: _Optional[_Mapping[str, LabelThresholds]] = ..., model_version: _Optional[str] = ..., provenance: _Optional[str] = ..., rule: _Optional[_Union[AcceptanceRule, _Mapping]] = ..., audit_rate: _Optional[float] = ...) -> None: ...
 
 class AcceptanceRule(_message.Message):
-    __slots__ = ("proven", "confidence_threshold", "per_label", "ood_threshold", "require_agreement", "require_rules", "excluded_labels", "alpha", "delta", "n", "silent_failures", "accepted", "risk_upper", "coverage", "method", "hypotheses", "model_version", "created", "data_digest", "note")
+    __slots__ = ("proven", "confidence_threshold", "per_label", "ood_threshold", "require_agreement", "require_rules", "excluded_labels", "alpha", "delta", "n", "silent_failures", "accepted", "risk_upper", "coverage", "method", "hypotheses", "model_version", "created", "data_digest", "note", "second_model")
     class PerLabelEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -135,6 +135,7 @@ class AcceptanceRule(_message.Message):
     CREATED_FIELD_NUMBER: _ClassVar[int]
     DATA_DIGEST_FIELD_NUMBER: _ClassVar[int]
     NOTE_FIELD_NUMBER: _ClassVar[int]
+    SECOND_MODEL_FIELD_NUMBER: _ClassVar[int]
     proven: bool
     confidence_threshold: float
     per_label: _containers.ScalarMap[str, float]
@@ -155,7 +156,8 @@ class AcceptanceRule(_message.Message):
     created: str
     data_digest: str
     note: str
-    def __init__(self, proven: _Optional[bool] = ..., confidence_threshold: _Optional[float] = ..., per_label: _Optional[_Mapping[str, float]] = ..., ood_threshold: _Optional[float] = ..., require_agreement: _Optional[bool] = ..., require_rules: _Optional[bool] = ..., excluded_labels: _Optional[_Iterable[str]] = ..., alpha: _Optional[float] = ..., delta: _Optional[float] = ..., n: _Optional[int] = ..., silent_failures: _Optional[int] = ..., accepted: _Optional[int] = ..., risk_upper: _Optional[float] = ..., coverage: _Optional[float] = ..., method: _Optional[str] = ..., hypotheses: _Optional[int] = ..., model_version: _Optional[str] = ..., created: _Optional[str] = ..., data_digest: _Optional[str] = ..., note: _Optional[str] = ...) -> None: ...
+    second_model: str
+    def __init__(self, proven: _Optional[bool] = ..., confidence_threshold: _Optional[float] = ..., per_label: _Optional[_Mapping[str, float]] = ..., ood_threshold: _Optional[float] = ..., require_agreement: _Optional[bool] = ..., require_rules: _Optional[bool] = ..., excluded_labels: _Optional[_Iterable[str]] = ..., alpha: _Optional[float] = ..., delta: _Optional[float] = ..., n: _Optional[int] = ..., silent_failures: _Optional[int] = ..., accepted: _Optional[int] = ..., risk_upper: _Optional[float] = ..., coverage: _Optional[float] = ..., method: _Optional[str] = ..., hypotheses: _Optional[int] = ..., model_version: _Optional[str] = ..., created: _Optional[str] = ..., data_digest: _Optional[str] = ..., note: _Optional[str] = ..., second_model: _Optional[str] = ...) -> None: ...
 
 class GetThresholdsRequest(_message.Message):
     __slots__ = ("model_version",)
