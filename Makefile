@@ -14,7 +14,7 @@ export OMP_THREAD_LIMIT := 1
 
 serve: system build
 	scripts/clamd.sh start
-	$(BIN)/python -m sidecar serve
+	$(BIN)/python -m sidecar serve --local-key var/api-key
 
 test: system build lint typecheck pytest
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+from pathlib import Path
 
-from sidecar.config import load_settings
+import structlog
+
+from sidecar.config import Settings, load_settings
 from sidecar.observability.logging import configure_logging
 
 
@@ -16,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="start the sidecar")
     serve.add_argument("--config", help="TOML settings file (also DOCTRIAGE_CONFIG)")
     serve.add_argument("--address", help="host:port to listen on (also DOCTRIAGE_SERVER__ADDRESS)")
+    serve.add_argument(
+        "--local-key",
+        metavar="FILE",
+        help="also accept the API key in FILE with every role, creating FILE (mode 0600) with a new key if absent; "
+        "for a sidecar tried out on one machine (make serve), not for production keys",
+    )
     hash_key = sub.add_parser("hash-key", help="print a new API key (or hash --key) and its config entry")
     hash_key.add_argument("--id", default="client", help="key id (logged in audit lines)")
     hash_key.add_argument("--roles", default="classify", help="comma-separated: classify,review,admin")
@@ -33,10 +42,26 @@ def main(argv: list[str] | None = None) -> int:
     if args.address:
         settings.server.address = args.address
     configure_logging(settings.logging)
+    if args.local_key:
+        _add_local_key(settings, Path(args.local_key))
     from sidecar.server.app import SidecarServer
 
     asyncio.run(SidecarServer(settings).serve_until_signal())
     return 0
+
+
+def _add_local_key(settings: Settings, path: Path) -> None:
+    from sidecar.config import ApiKey
+    from sidecar.server.auth import generate_key, hash_key
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(generate_key() + "\n")
+    key = path.read_text().strip()
+    settings.auth.keys.append(ApiKey(id="local", hash=hash_key(key), roles=["classify", "review", "admin"]))
+    structlog.get_logger(__name__).info("local_key", key_id="local", file=str(path))
 
 
 if __name__ == "__main__":
