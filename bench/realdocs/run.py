@@ -103,7 +103,14 @@ def run_splits(
         k_total = n_total = 0
         per_label: dict[str, dict[str, int]] = {lab: {"test": 0, "accepted": 0, "wrong_accepted": 0} for lab in labels}
         for cal, test in draws:
-            rule = fit_rule(cal, alpha, DELTA, ood_threshold=data["ood_threshold"], gate_options=gates)
+            rule = fit_rule(
+                cal,
+                alpha,
+                DELTA,
+                ood_threshold=data["ood_threshold"],
+                gate_options=gates,
+                second_model=data["second"] or "",
+            )
             seen = evaluate(rule, RecordTable.of(test))
             sf.append(seen["silent_failure_rate"])
             cov.append(seen["coverage"])
@@ -148,7 +155,14 @@ def full_rules(data: dict[str, Any], gates: tuple[tuple[bool, bool], ...]) -> di
     """The rule fitted on every real document at each α (what `doctriage calibrate` would install)."""
     out = {}
     for alpha in CURVE_ALPHAS:
-        rule = fit_rule(data["records"], alpha, DELTA, ood_threshold=data["ood_threshold"], gate_options=gates)
+        rule = fit_rule(
+            data["records"],
+            alpha,
+            DELTA,
+            ood_threshold=data["ood_threshold"],
+            gate_options=gates,
+            second_model=data["second"] or "",
+        )
         rule = replace(rule, created="", model_version=data["model"].split("/")[-1])
         out[f"{alpha:g}"] = rule.to_dict()
     return out
