@@ -206,7 +206,9 @@ def markdown(report: dict[str, Any]) -> str:
         " 'Splits above α' counts test sets of ~26 documents whose *observed* rate exceeds α; with so few"
         " documents the observed rate scatters widely around R (binomial noise), so that share can exceed δ"
         " while R ≤ α. The bound column is the Clopper–Pearson (1 − δ) upper limit of the chosen rule's rate"
-        " on its calibration part (≤ α by construction when a rule is proven; 1 when none is).",
+        " on its calibration part (≤ α by construction when a rule is proven; 1 when none is)."
+        " OCR and PDF rendering run under time limits, so on a loaded machine a document's text (an input"
+        " of v2.4) or render can differ between runs: the numbers can move by about one document.",
     ]
     lines += ["", "Per true label (test documents pooled over all splits): coverage / silent-failure.", ""]
     labels = sorted(next(iter(report["splits_result"].values()))["per_label"])
