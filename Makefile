@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-
 # Keep tesseract single-threaded: with OpenMP it is ~8x slower on 2 cores.
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: serve test system venv build protos lint typecheck pytest models bench clean
+.PHONY: serve test system venv test-deps build protos lint typecheck pytest models bench clean
 
 serve: system build
 	scripts/clamd.sh start
@@ -25,26 +25,35 @@ system:
 
 venv: $(VENV)/.installed
 
+# The server and the client (what `make serve` needs).
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip setuptools wheel 'Cython>=3.1,<4'
-	$(BIN)/pip install -q -e clients/python -e '.[test]'
+	$(BIN)/pip install -q -e clients/python -e .
+	touch $@
+
+# What the checks need on top: linters, pytest, and the training extra (torch CPU from local
+# disk) so that the training code is tested too, on a tiny generated set.
+test-deps: $(VENV)/.installed-test
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install -q -e '.[test,train]'
 	touch $@
 
 build: venv
 	$(BIN)/python setup.py -q build_ext --inplace
 
-protos: venv
+protos: test-deps
 	$(BIN)/python scripts/gen_protos.py
 
-lint: venv
+lint: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-typecheck: venv
+typecheck: test-deps
 	$(BIN)/mypy
 
-pytest: build
+pytest: build test-deps
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/latency/run.py [--calls 100] [--out bench/latency/results.json]
 
-Starts a real sidecar process (`python -m sidecar serve`, shipped default model), sends
+Starts a real sidecar process (`python -m sidecar serve`, shipped default model, cache off), sends
 sequential Classify calls through the Python client for a PNG, a JPEG and a PDF page,
 and times `session.run` of the same model on the same machine.
 """
@@ -54,7 +54,10 @@ def main() -> int:
 
     docs = sample_documents()
     results: dict[str, object] = {"raw_onnxruntime_batch1": percentiles(raw)}
-    sidecar = SidecarProcess({})
+    # Cache off and all traffic on the default version: every call runs the model path.
+    sidecar = SidecarProcess(
+        {"DOCTRIAGE_CACHE__ENABLED": "false", "DOCTRIAGE_TRAFFIC__WEIGHTS": json.dumps({model.manifest.version: 1.0})}
+    )
     try:
         with Client(sidecar.address) as client:
             for kind, content in docs.items():

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import IO
@@ -40,36 +41,49 @@ class SidecarProcess:
             text=True,
         )
         self.lines: list[dict[str, object]] = []
+        # A reader thread drains stderr all the time: a full pipe would block the server's logging.
+        self._new_line = threading.Condition()
+        self._reader = threading.Thread(target=self._read, name="sidecar-log-reader", daemon=True)
+        self._reader.start()
         self.port = self._wait_for("serving", 60)["port"]
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def _wait_for(self, event: str, timeout: float) -> dict[str, object]:
-        deadline = time.monotonic() + timeout
+    def _read(self) -> None:
         stream: IO[str] = self.proc.stderr  # type: ignore[assignment]
-        while time.monotonic() < deadline:
-            line = stream.readline()
-            if not line:
-                raise RuntimeError(f"the sidecar exited with {self.proc.wait()} before {event!r}")
+        for line in stream:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            self.lines.append(record)
-            if record.get("event") == event:
-                return record
-        raise TimeoutError(event)
+            with self._new_line:
+                self.lines.append(record)
+                self._new_line.notify_all()
+        with self._new_line:
+            self._new_line.notify_all()
+
+    def _wait_for(self, event: str, timeout: float) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._new_line:
+            while True:
+                for record in self.lines[seen:]:
+                    if record.get("event") == event:
+                        return record
+                seen = len(self.lines)
+                if not self._reader.is_alive():
+                    raise RuntimeError(f"the sidecar exited with {self.proc.wait()} before {event!r}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(event)
+                self._new_line.wait(min(left, 0.5))
 
     def wait(self, timeout: float = 30) -> int:
-        stream: IO[str] = self.proc.stderr  # type: ignore[assignment]
-        for line in stream:
-            try:
-                self.lines.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-        return self.proc.wait(timeout)
+        code = self.proc.wait(timeout)
+        self._reader.join(timeout)
+        return code
 
     def kill(self) -> None:
         if self.proc.poll() is None:
