@@ -2,6 +2,8 @@
 
 doctriage classify invoice.pdf photo.jpg     # label, confidence, decision per file
 doctriage classify --json scans/*.png
+doctriage eval labelled/                     # DIR/<label>/*: accuracy, silent failures, ECE, ...
+doctriage calibrate labelled/ --alpha 0.01   # prove and install a risk-controlled acceptance rule
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("files", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=classify)
-    from doctriage import calibrate
+    from doctriage import calibrate, eval_command
 
+    eval_command.add_parser(sub)
     calibrate.add_parser(sub)
     args = parser.parse_args(argv)
     try:

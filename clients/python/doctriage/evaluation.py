@@ -36,6 +36,20 @@ CANONICAL_LABELS = (
     "other",
 )
 OTHER = "other"
+# Folder names that mean a model label (the real-docs set says id_card for identity documents).
+LABEL_ALIASES = {"id_card": "identity_document", "identity": "identity_document", "out_of_scope": "other"}
+DOCUMENT_SUFFIXES = frozenset({".pdf", ".jpg", ".jpeg", ".png"})
+
+
+def labelled_files(root: Path) -> list[tuple[str, Path]]:
+    """(label, file) for every document under root/<label>/, sorted; labels as the models name them."""
+    out = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        label = LABEL_ALIASES.get(folder.name, folder.name)
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix.lower() in DOCUMENT_SUFFIXES:
+                out.append((label, path))
+    return out
 
 
 def wilson_interval(successes: int, total: int, z: float = 1.959964) -> tuple[float, float]:
