@@ -90,9 +90,7 @@ class ResourceExhausted(DocTriageError):
 
     default_reason = Reason.OVERLOADED
 
-    def __init__(
-        self, message: str, reason: Reason | None = None, retry_after: float = 1.0, **metadata: str
-    ) -> None:
+    def __init__(self, message: str, reason: Reason | None = None, retry_after: float = 1.0, **metadata: str) -> None:
         super().__init__(message, reason, **metadata)
         self.retry_after = retry_after
 
