@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -110,6 +110,15 @@ class OcrSettings(BaseModel):
 class DecisionSettings(BaseModel):
     accept: float = Field(default=0.85, ge=0, le=1)
     review_below: float = Field(default=0.60, ge=0, le=1)
+    # Risk-controlled acceptance rules per model version, written by `doctriage calibrate` (proven on
+    # real labelled documents, with provenance). Rules installed through Admin.SetThresholds (persisted
+    # runtime state) win over this file; "" or none = the bands alone decide.
+    rule_file: Path | None = ROOT / "config" / "acceptance-rule.json"
+
+    @field_validator("rule_file", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value in ("", "none", "None") else value
 
 
 class BatchingSettings(BaseModel):

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -92,6 +93,7 @@ class DataPlane:
         }
         for version, raw in (self.state.get("thresholds") or {}).items():
             self.thresholds["" if version == "*" else version] = Thresholds.from_dict(raw)
+        self._load_rule_file(settings.decision.rule_file)
         t = settings.traffic
         persisted = self.state.get("traffic_split")
         self.split = (
@@ -111,6 +113,28 @@ class DataPlane:
         default = self.thresholds[""]
         self.risk = RiskMonitor(DEFAULT_AUDIT_RATE if default.audit_rate is None else default.audit_rate)
         self.risk.set_rule(next((t.rule for t in self.thresholds.values() if t.rule is not None), None))
+
+    def _load_rule_file(self, path: Path | None) -> None:
+        """Acceptance rules from `doctriage calibrate`'s file, for versions without an installed rule."""
+        if path is None or not path.is_file():
+            return
+        from doctriage.calibrate import read_config
+
+        rules, audit_rate = read_config(path)
+        for version, rule in rules.items():
+            current = self.thresholds.get(version)
+            if current is not None and current.rule is not None:
+                continue  # an operator installed one through Admin.SetThresholds: it wins
+            base = current or self.thresholds[""]
+            self.thresholds[version] = replace(base, rule=rule, audit_rate=audit_rate).validate()
+            log.info(
+                "acceptance_rule_loaded",
+                model_version=version or "*",
+                proven=rule.proven,
+                alpha=rule.alpha,
+                coverage=rule.coverage,
+                file=str(path),
+            )
 
     # -- admission -------------------------------------------------------
 

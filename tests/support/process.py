@@ -29,6 +29,8 @@ class SidecarProcess:
             "DOCTRIAGE_SCANNER__ENABLED": "false",
             # Runtime state and the review queue in a fresh directory, never the repo's var/.
             "DOCTRIAGE_STATE__DIR": state,
+            # No shipped acceptance rule unless a test names one (tests/conftest.py make_settings).
+            "DOCTRIAGE_DECISION__RULE_FILE": "",
             "DOCTRIAGE_REVIEW__PATH": str(Path(state) / "review.sqlite3"),
             **env,
         }

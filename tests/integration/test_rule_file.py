@@ -1,0 +1,65 @@
+"""The acceptance rules of `doctriage calibrate`'s file decide from start-up (decision.rule_file)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from doctriage.v1 import admin_pb2, classifier_pb2
+
+from tests.support.documents import sample_documents
+from tests.support.engine import request, running, stubs
+from tests.support.tiny_model import write_tiny_model
+
+ROOT = Path(__file__).resolve().parents[2]
+SHIPPED_RULES = ROOT / "config" / "acceptance-rule.json"
+
+
+def _rule_file(tmp_path: Path, **changes: object) -> Path:
+    data = json.loads(SHIPPED_RULES.read_text())
+    rule = {**data["rules"]["2.3"], "ood_threshold": None, **changes}
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps({**data, "rules": {"2.3": rule}}))
+    return path
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("models")
+    # Every page is an invoice with confidence ~1: the bands alone accept it.
+    write_tiny_model(root, "doc-classifier", "2.3", favour="invoice", bias=12.0)
+    return root
+
+
+def _classify(models: Path, **decision: object) -> tuple[classifier_pb2.ClassifyResponse, admin_pb2.Thresholds]:
+    with running(models, traffic={"weights": {"2.3": 1.0}}, decision=decision) as server, stubs(server) as (c, a):
+        response = c.Classify(request(sample_documents(seed=7)["png"], "png"), timeout=30)
+        thresholds = a.GetThresholds(admin_pb2.GetThresholdsRequest(model_version="2.3"))
+    return response, thresholds
+
+
+def test_without_a_rule_file_the_bands_decide(models: Path) -> None:
+    response, thresholds = _classify(models)
+    assert response.label == "invoice" and response.decision == classifier_pb2.ACCEPTED
+    assert not thresholds.HasField("rule")
+
+
+def test_an_unproven_rule_sends_everything_to_review(models: Path, tmp_path: Path) -> None:
+    response, thresholds = _classify(models, rule_file=str(_rule_file(tmp_path, proven=False)))
+    assert response.label == "invoice" and response.decision == classifier_pb2.HUMAN_REVIEW
+    assert thresholds.rule.alpha == pytest.approx(0.05) and not thresholds.rule.proven
+
+
+def test_a_proven_rule_accepts_above_its_threshold(models: Path, tmp_path: Path) -> None:
+    response, thresholds = _classify(models, rule_file=str(_rule_file(tmp_path, confidence_threshold=0.5)))
+    assert response.decision == classifier_pb2.ACCEPTED
+    assert thresholds.rule.proven and thresholds.rule.confidence_threshold == pytest.approx(0.5)
+
+
+def test_shipped_rules_are_proven_for_the_shipped_versions() -> None:
+    rules = json.loads(SHIPPED_RULES.read_text())["rules"]
+    assert set(rules) == {"2.3", "2.4"}
+    for version, rule in rules.items():
+        assert rule["model_version"] == version and rule["proven"]
+        assert rule["risk_upper"] <= rule["alpha"] and rule["n"] >= 45
