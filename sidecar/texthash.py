@@ -1,30 +1,16 @@
 """Hashed text features for models that read text (doc-classifier v2.4).
 
-Picks the compiled token hashing (sidecar._ext._texthash) or its pure-Python twin, the way
-sidecar/hotpath.py does; DOCTRIAGE_NO_EXTENSIONS=1 forces Python. `text_features` is the one
+The token hashing is compiled (sidecar._ext._texthash) or its pure-Python twin, as
+sidecar/hotpath.py chooses (DOCTRIAGE_NO_EXTENSIONS=1 forces Python). `text_features` is the one
 feature function training and serving share: signed hashed counts -> sign(x)*log1p(|x|) -> L2.
 """
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import numpy.typing as npt
 
-COMPILED = False
-if not os.environ.get("DOCTRIAGE_NO_EXTENSIONS"):
-    try:
-        from sidecar._ext._texthash import hashed_counts
-
-        COMPILED = True
-    except ImportError:  # the build is absent: the twin is slower but identical
-        pass
-
-if not COMPILED:
-    from sidecar._texthash_py import hashed_counts
-
-IMPLEMENTATION = "compiled" if COMPILED else "python"
+from sidecar.hotpath import COMPILED, IMPLEMENTATION, hashed_counts
 
 DEFAULT_DIM = 4096
 DEFAULT_NGRAM_MIN = 3

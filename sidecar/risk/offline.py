@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from doctriage.evaluation import labelled_files
 
 from sidecar.config import Settings
 from sidecar.domain import Document, Page, Prediction
@@ -28,21 +29,6 @@ from sidecar.pipeline.validate import validate_document
 from sidecar.risk.ltt import CalibrationRecord
 from sidecar.risk.rule import OUT_OF_SCOPE_LABEL
 from sidecar.texthash import text_features
-
-# Folder names that mean a model label (the real-docs set says id_card for identity documents).
-LABEL_ALIASES = {"id_card": "identity_document", "identity": "identity_document", "out_of_scope": "other"}
-SUFFIXES = {".pdf", ".jpg", ".jpeg", ".png"}
-
-
-def labelled_files(root: Path) -> list[tuple[str, Path]]:
-    """(label, file) for every document under root/<label>/, sorted; labels as the models name them."""
-    out = []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        label = LABEL_ALIASES.get(folder.name, folder.name)
-        for path in sorted(folder.rglob("*")):
-            if path.is_file() and path.suffix.lower() in SUFFIXES:
-                out.append((label, path))
-    return out
 
 
 @dataclass(frozen=True, slots=True)

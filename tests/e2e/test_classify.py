@@ -7,6 +7,7 @@ import hashlib
 import grpc
 import pytest
 from doctriage import AsyncClient, Client, DocumentRejected
+from doctriage.evaluation import CANONICAL_LABELS
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
@@ -15,17 +16,7 @@ from tests.support.grpc_errors import reason_of
 from tests.support.server import ServerThread
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf"}
-LABELS = {
-    "invoice",
-    "receipt",
-    "bank_statement",
-    "payslip",
-    "identity_document",
-    "utility_bill",
-    "tax_form",
-    "letter",
-    "other",
-}
+LABELS = set(CANONICAL_LABELS)
 
 
 @pytest.mark.parametrize("kind", ["png", "jpeg", "pdf"])

@@ -11,19 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+from doctriage.evaluation import CANONICAL_LABELS
 from onnx import TensorProto, helper, numpy_helper
 
-LABELS = [
-    "invoice",
-    "receipt",
-    "bank_statement",
-    "payslip",
-    "identity_document",
-    "utility_bill",
-    "tax_form",
-    "letter",
-    "other",
-]
+LABELS = list(CANONICAL_LABELS)
 
 
 def write_tiny_model(

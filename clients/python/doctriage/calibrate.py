@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from doctriage.evaluation import labelled_files
 from doctriage.v1 import admin_pb2, admin_pb2_grpc
 
 if TYPE_CHECKING:
@@ -66,8 +67,6 @@ def record_from_answer(true_label: str, answer: Classification) -> CalibrationRe
 
 
 def collect_online(root: Path, client: Client) -> list[Sample]:
-    from sidecar.risk.offline import labelled_files
-
     files = labelled_files(root)
     truth = {str(path): label for label, path in files}
     samples = []
