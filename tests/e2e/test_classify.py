@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 import grpc
 import pytest
 from doctriage import AsyncClient, Client, DocumentRejected
+from doctriage.cli import main as cli_main
 from doctriage.evaluation import CANONICAL_LABELS
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -147,3 +149,24 @@ async def test_async_client(server: ServerThread, documents: dict[str, bytes]) -
         assert result.content_type == "jpeg" and result.label in LABELS
         refs = [r.client_ref async for r in client.classify_many([documents["png"], documents["pdf"]])]
         assert sorted(refs) == ["0", "1"]
+
+
+def test_unreadable_file_in_a_stream_raises_its_own_error(server: ServerThread, tmp_path: Path) -> None:
+    with Client(server.address) as client, pytest.raises(FileNotFoundError):
+        list(client.classify_many([tmp_path / "missing.pdf"]))
+
+
+def test_cli_reports_unreadable_files_and_classifies_the_rest(
+    server: ServerThread, documents: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "page.pdf"
+    good.write_bytes(documents["pdf"])
+    missing = tmp_path / "missing.pdf"
+    for files in ([str(missing)], [str(good), str(missing)]):
+        assert cli_main(["--address", server.address, "classify", *files]) == 1
+        # (the in-process server's own log lines share stdout; the CLI's rows are tab-separated)
+        rows = [line.split("\t") for line in capsys.readouterr().out.splitlines() if "\t" in line]
+        assert [r[0] for r in rows] == files
+        assert rows[-1][1:] == ["ERROR", "UNREADABLE", "no such file"]
+        if len(files) == 2:
+            assert rows[0][1] in LABELS

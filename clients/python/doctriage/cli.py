@@ -33,21 +33,35 @@ def _as_json(result: Classification) -> str:
 
 
 def classify(args: argparse.Namespace) -> int:
-    failed = 0
+    # Unreadable paths are reported in place and never stop the others.
+    unreadable = {f: _unreadable(f) for f in args.files if _unreadable(f)}
+    readable = [f for f in args.files if f not in unreadable]
+    results: list[Classification] = []
     with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
-        if len(args.files) == 1:
+        if len(readable) == 1:
             try:
-                results = [client.classify(args.files[0])]
+                results = [client.classify(readable[0])]
             except DocTriageError as exc:
-                results = [_failed(args.files[0], exc)]
-        else:
-            results = list(client.classify_many(args.files))
-            order = {path: i for i, path in enumerate(args.files)}
-            results.sort(key=lambda r: order.get(r.client_ref, len(order)))
-        for result in results:
-            failed += result.error is not None
-            print(_as_json(result) if args.json else _row(result))
-    return 1 if failed else 0
+                results = [_failed(readable[0], exc)]
+        elif readable:
+            results = list(client.classify_many(readable))
+    results += [_failed(f, DocTriageError(why, reason="UNREADABLE")) for f, why in unreadable.items()]
+    order = {path: i for i, path in enumerate(args.files)}
+    results.sort(key=lambda r: order.get(r.client_ref, len(order)))
+    for result in results:
+        print(_as_json(result) if args.json else _row(result))
+    return 1 if any(r.error is not None for r in results) else 0
+
+
+def _unreadable(path: str) -> str:
+    """Why `path` cannot be sent ("" when it can)."""
+    if not os.path.exists(path):
+        return "no such file"
+    if not os.path.isfile(path):
+        return "not a regular file"
+    if not os.access(path, os.R_OK):
+        return "permission denied"
+    return ""
 
 
 def _failed(path: str, exc: DocTriageError) -> Classification:

@@ -175,12 +175,23 @@ class Client(BaseClient):
     ) -> Iterator[Classification]:
         """Classify many documents over one stream; yields in completion order, matched by client_ref
         (the path, the Document's client_ref, or the item's index). Failed items carry `error`."""
+        failure: list[Exception] = []
+
+        def requests() -> Iterator[classifier_pb2.ClassifyRequest]:
+            try:
+                yield from self._stream_requests(sources)
+            except Exception as exc:  # e.g. an unreadable file: gRPC would only say "UNKNOWN"
+                failure.append(exc)
+                raise
+
         try:
             for response in self._stub.ClassifyStream(
-                self._stream_requests(sources), timeout=timeout or self.stream_timeout, metadata=self._metadata
+                requests(), timeout=timeout or self.stream_timeout, metadata=self._metadata
             ):
                 yield Classification.from_proto(response)
         except grpc.RpcError as exc:
+            if failure:
+                raise failure[0] from None
             raise from_rpc_error(exc) from None
 
     def close(self) -> None:
@@ -216,22 +227,30 @@ class AsyncClient(BaseClient):
     async def classify_many(
         self, sources: Iterable[Source | Document] | AsyncIterable[Source | Document], *, timeout: float | None = None
     ) -> AsyncIterator[Classification]:
+        failure: list[Exception] = []
+
         async def requests() -> AsyncIterator[classifier_pb2.ClassifyRequest]:
             index = 0
-            if isinstance(sources, AsyncIterable):
-                async for source in sources:
-                    doc = self._document(source)
-                    yield self._request(doc, doc.client_ref or str(index))
-                    index += 1
-            else:
-                for request in self._stream_requests(sources):
-                    yield request
+            try:
+                if isinstance(sources, AsyncIterable):
+                    async for source in sources:
+                        doc = self._document(source)
+                        yield self._request(doc, doc.client_ref or str(index))
+                        index += 1
+                else:
+                    for request in self._stream_requests(sources):
+                        yield request
+            except Exception as exc:  # e.g. an unreadable file: gRPC would only say "UNKNOWN"
+                failure.append(exc)
+                raise
 
         call = self._stub.ClassifyStream(requests(), timeout=timeout or self.stream_timeout, metadata=self._metadata)
         try:
             async for response in call:
                 yield Classification.from_proto(response)
         except grpc.RpcError as exc:
+            if failure:
+                raise failure[0] from None
             raise from_rpc_error(exc) from None
 
     async def close(self) -> None:
