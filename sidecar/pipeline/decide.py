@@ -126,6 +126,10 @@ def decide(
     if prediction.label == OTHER_LABEL:
         return Decision(DecisionKind.HUMAN_REVIEW, ("OUT_OF_SCOPE",), found)
     if prediction.source is Source.RULES:
+        # A risk-controlled rule proves the error rate of the models' answers, not of keyword
+        # classification: with one installed, rule-based answers (the models are down) go to review.
+        if thresholds.rule is not None:
+            return Decision(DecisionKind.HUMAN_REVIEW, ("RULE_BASED_CLASSIFICATION", "NOT_COVERED_BY_RULE"), found)
         if found and not failed:
             return Decision(DecisionKind.ACCEPTED_AFTER_RULES, ("RULE_BASED_CLASSIFICATION", "RULES_PASSED"), found)
         return Decision(DecisionKind.HUMAN_REVIEW, ("RULE_BASED_CLASSIFICATION", "RULES_FAILED"), found)

@@ -69,3 +69,19 @@ def test_fallback_sources() -> None:
     ok = (RuleFinding("invoice.amount", True),)
     assert decide(by_rules, Thresholds(), ok).kind is DecisionKind.ACCEPTED_AFTER_RULES
     assert decide(by_rules, Thresholds(), None).kind is DecisionKind.HUMAN_REVIEW
+
+
+def test_rule_based_answers_go_to_review_under_a_risk_controlled_rule() -> None:
+    import json
+    from pathlib import Path
+
+    from sidecar.domain import RuleFinding, Source
+    from sidecar.risk.rule import AcceptanceRule
+
+    raw = json.loads((Path(__file__).resolve().parents[2] / "config" / "acceptance-rule.json").read_text())
+    rule = AcceptanceRule.from_dict(raw["rules"]["2.3"])
+    by_rules = Prediction("invoice", 0.99, {"invoice": 1.0}, "rules", "1", source=Source.RULES)
+    ok = (RuleFinding("invoice.amount", True),)
+    assert decide(by_rules, Thresholds(), ok).kind is DecisionKind.ACCEPTED_AFTER_RULES
+    decision = decide(by_rules, Thresholds(rule=rule), ok)
+    assert decision.kind is DecisionKind.HUMAN_REVIEW and "NOT_COVERED_BY_RULE" in decision.reasons
