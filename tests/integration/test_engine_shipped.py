@@ -1,4 +1,4 @@
-"""The shipped model set under the engine's default configuration (skipped until models/ has it)."""
+"""The shipped model set (committed under models/) under the engine's default configuration."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ from tests.support.engine import request, running, stubs
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SHIPPED = [("doc-classifier", "2.3"), ("doc-classifier", "2.4"), ("doc-classifier-lite", "1.0")]
-
-pytestmark = pytest.mark.skipif(
-    not all((MODELS / n / v / "model.onnx").is_file() for n, v in SHIPPED), reason="the shipped models are absent"
-)
 
 
 def test_default_split_serves_the_shipped_versions_and_falls_back_to_lite() -> None:
