@@ -451,20 +451,7 @@ class DataPlane:
             true_label = self.reviews.resolution(inspection.digest)
             if true_label and true_label != "other":
                 return true_label, "", False
-            review_id, created = self.reviews.enqueue(
-                digest=inspection.digest,
-                content=work.doc.content,
-                content_type=inspection.kind.value,
-                predicted_label=prediction.label,
-                confidence=prediction.confidence,
-                scores=prediction.scores,
-                model_name=prediction.model_name,
-                model_version=prediction.model_version,
-                source=prediction.source.value,
-                reason=",".join(decision.reasons),
-            )
-            if created:
-                m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
+            review_id, created = self._enqueue(work, prediction, ",".join(decision.reasons))
             return true_label, review_id, created
 
         true_label, review_id, _created = await self._stage("review", work, queue)
@@ -496,25 +483,29 @@ class DataPlane:
 
     async def _audit_sample(self, work: _Work, prediction: Prediction, decision: Decision) -> None:
         """An accepted document, also queued (audit=True) so reviewers measure the real silent-failure rate."""
+        reason = "AUDIT," + ",".join(decision.reasons)
+        await self._stage("review", work, lambda: self._enqueue(work, prediction, reason, audit=True))
+
+    def _enqueue(self, work: _Work, prediction: Prediction, reason: str, audit: bool = False) -> tuple[str, bool]:
+        """Queue the document for review (idempotent on its digest); runs in the executor."""
         assert work.inspection is not None
         inspection = work.inspection
-        await self._stage(
-            "review",
-            work,
-            lambda: self.reviews.enqueue(
-                digest=inspection.digest,
-                content=work.doc.content,
-                content_type=inspection.kind.value,
-                predicted_label=prediction.label,
-                confidence=prediction.confidence,
-                scores=prediction.scores,
-                model_name=prediction.model_name,
-                model_version=prediction.model_version,
-                source=prediction.source.value,
-                reason="AUDIT," + ",".join(decision.reasons),
-                audit=True,
-            ),
+        review_id, created = self.reviews.enqueue(
+            digest=inspection.digest,
+            content=work.doc.content,
+            content_type=inspection.kind.value,
+            predicted_label=prediction.label,
+            confidence=prediction.confidence,
+            scores=prediction.scores,
+            model_name=prediction.model_name,
+            model_version=prediction.model_version,
+            source=prediction.source.value,
+            reason=reason,
+            audit=audit,
         )
+        if created:
+            m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
+        return review_id, created
 
     # -- admin operations (called by the Admin servicer) ------------------------
 
