@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from sidecar.risk import CalibrationRecord, clopper_pearson, evaluate, fit_rule  # noqa: E402
 from sidecar.risk.ltt import RecordTable  # noqa: E402
-from sidecar.risk.offline import OfflineClassifier, find_model  # noqa: E402
+from sidecar.risk.offline import OfflineClassifier, find_model, find_named_model  # noqa: E402
 from sidecar.risk.recalibrate import min_records  # noqa: E402
 
 REAL_DOCS = ROOT.parent / "shared" / "real-docs"
@@ -45,10 +45,7 @@ def classify(models_root: Path, name: str, version: str | None, second: str | No
     model_dir = find_model(models_root, name, version)
     if model_dir is None:
         raise SystemExit(f"no model {name}/{version or '*'} under {models_root}")
-    second_dir = None
-    if second:
-        sname, _, sversion = second.rpartition("/")
-        second_dir = find_model(models_root, sname, sversion or None)
+    second_dir = find_named_model(models_root, second, name) if second else None
     clf = OfflineClassifier(model_dir, second_dir)
     started = time.perf_counter()
     try:

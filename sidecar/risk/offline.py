@@ -23,7 +23,7 @@ from sidecar.errors import DocTriageError
 from sidecar.models.runtime import OnnxModel
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.infer import infer_batch
-from sidecar.pipeline.normalize import normalize_page
+from sidecar.pipeline.normalize import InputSpec, normalize_page
 from sidecar.pipeline.rules import DocumentFacts, RuleBook
 from sidecar.pipeline.validate import validate_document
 from sidecar.risk.ltt import CalibrationRecord
@@ -88,15 +88,23 @@ class OfflineClassifier:
         result = self._ocr.extract_text(content, inspection)
         return str(result.text) if result.text else None
 
-    def _predict(self, model: OnnxModel, content: bytes, inspection: Any, text: list[str | None]) -> Prediction:
+    def _page(self, spec: InputSpec, content: bytes, inspection: Any, pages: dict[InputSpec, Page]) -> Page:
+        """The page decoded for `spec`, once per document (models and rules share it)."""
+        if spec not in pages:
+            pages[spec] = decode_document(
+                content,
+                inspection,
+                (spec.height, spec.width),
+                self.settings.validation.max_pixels,
+                mode=spec.decode_mode,  # type: ignore[arg-type]
+            )
+        return pages[spec]
+
+    def _predict(
+        self, model: OnnxModel, content: bytes, inspection: Any, text: list[str | None], pages: dict[InputSpec, Page]
+    ) -> Prediction:
         spec = model.manifest.input_spec
-        page = decode_document(
-            content,
-            inspection,
-            (spec.height, spec.width),
-            self.settings.validation.max_pixels,
-            mode=spec.decode_mode,  # type: ignore[arg-type]
-        )
+        page = self._page(spec, content, inspection, pages)
         tensor = normalize_page(page, spec)[None]
         feats = None
         if model.text_dim:
@@ -111,20 +119,14 @@ class OfflineClassifier:
         try:
             inspection = validate_document(Document(content, filename), self.settings.validation)
             text: list[str | None] = []  # fetched at most once, shared by both models and the rules
-            prediction = self._predict(self.model, content, inspection, text)
-            second = self._predict(self.second, content, inspection, text).label if self.second else None
+            pages: dict[InputSpec, Page] = {}
+            prediction = self._predict(self.model, content, inspection, text, pages)
+            second = self._predict(self.second, content, inspection, text, pages).label if self.second else None
         except DocTriageError as exc:
             return LabelledPrediction(filename, true_label, None, error=f"{type(exc).__name__}: {exc}")
         rules_passed = None
         if self.rules.has_rules(prediction.label):
-            spec = self.model.manifest.input_spec
-            page = decode_document(
-                content,
-                inspection,
-                (spec.height, spec.width),
-                self.settings.validation.max_pixels,
-                mode=spec.decode_mode,  # type: ignore[arg-type]
-            )
+            page = self._page(self.model.manifest.input_spec, content, inspection, pages)
             if self.rules.needs_text(prediction.label) and not text:
                 text.append(self._text(content, inspection, page))
             w, h = page.source_width, page.source_height
@@ -136,6 +138,12 @@ class OfflineClassifier:
     def classify_folder(self, root: Path) -> Iterator[LabelledPrediction]:
         for label, path in labelled_files(root):
             yield self.classify(path.read_bytes(), str(path), label)
+
+
+def find_named_model(models_root: Path, spec: str, default_name: str) -> Path | None:
+    """`NAME/VERSION`, `NAME/` or a bare `VERSION` of `default_name` (e.g. a --second-model option)."""
+    name, _, version = spec.rpartition("/")
+    return find_model(models_root, name or default_name, version or None)
 
 
 def find_model(models_root: Path, name: str, version: str | None = None) -> Path | None:

@@ -82,15 +82,14 @@ def collect_offline(
     root: Path, models_root: Path, name: str, version: str | None, second: str | None, ocr: bool = True
 ) -> tuple[list[Sample], float | None]:
     """Samples and the model's OOD threshold (from its manifest)."""
-    from sidecar.risk.offline import OfflineClassifier, find_model
+    from sidecar.risk.offline import OfflineClassifier, find_model, find_named_model
 
     model_dir = find_model(models_root, name, version)
     if model_dir is None:
         raise SystemExit(f"no model {name}/{version or '*'} under {models_root}")
     second_dir = None
     if second:
-        second_name, _, second_version = second.rpartition("/")
-        second_dir = find_model(models_root, second_name or name, second_version or None)
+        second_dir = find_named_model(models_root, second, name)
         if second_dir is None:
             raise SystemExit(f"no second model {second} under {models_root}")
     classifier = OfflineClassifier(model_dir, second_dir, ocr=ocr)
