@@ -32,10 +32,6 @@ from sidecar.config import OcrSettings
 from sidecar.domain import Inspection, Page
 from sidecar.errors import Unavailable
 
-# With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
-# Read once when the OpenMP runtime starts, i.e. when tesserocr is first imported.
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-
 _TESSDATA_CANDIDATES = (
     Path("/usr/share/tesseract-ocr/5/tessdata"),
     Path("/usr/share/tesseract-ocr/4.00/tessdata"),
@@ -99,6 +95,11 @@ class OcrEngine:
         max_side: int = 3000,
         cache_entries: int = 1024,
     ) -> None:
+        # With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
+        # Read once, when the OpenMP runtime starts (here, at tesserocr's first import). Set here, not
+        # at module import: importing this module (for OcrResult) must not cap every OpenMP user of
+        # the process - torch with a thread limit of 1 and 2 threads requested stalls for minutes.
+        os.environ.setdefault("OMP_THREAD_LIMIT", "1")
         try:
             import tesserocr
         except ImportError as exc:  # pragma: no cover - tesserocr is a hard dependency
