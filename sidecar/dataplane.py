@@ -54,7 +54,6 @@ from sidecar.review.store import ReviewStore
 from sidecar.risk.audit import DEFAULT_AUDIT_RATE
 from sidecar.risk.monitor import RiskMonitor
 from sidecar.state import StateStore
-from sidecar.texthash import text_features
 
 log = structlog.get_logger("doctriage.request")
 T = TypeVar("T")
@@ -333,10 +332,10 @@ class DataPlane:
     async def _text_features(self, work: _Work, model: OnnxModel) -> npt.NDArray[np.float32] | None:
         if not model.text_dim:
             return None
-        spec = model.manifest.raw.get("inputs", {}).get("text", {}) or {}
         text = await self._text(work)
-        params = {k: int(spec[k]) for k in ("ngram_min", "ngram_max", "max_chars") if k in spec}
-        return text_features(text, dim=model.text_dim, **params)
+        if model.embedder is None:
+            return model.text_features(text)  # hashing only: microseconds
+        return await self._stage("text_embedding", work, model.text_features, text)
 
     async def _run_model(
         self, work: _Work, model: OnnxModel | None, key: str, source: Source = Source.MODEL

@@ -18,7 +18,9 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from sidecar.errors import FailedPrecondition
+from sidecar.models.embedder import TextEmbedder, embedder_for, locate
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
+from sidecar.texthash import text_features
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
@@ -62,6 +64,25 @@ class ModelOutput:
     embedding: npt.NDArray[np.float32] | None  # [N, E] penultimate features, when the model has them
 
 
+def text_rows(
+    texts: list[str | None], spec: dict[str, Any], dim: int, embedder: TextEmbedder | None = None
+) -> npt.NDArray[np.float32]:
+    """The `text` input for these texts, as the manifest's `inputs.text` describes it (training and
+    serving share this): hashed tokens, then the sentence embedding when the spec names one.
+    A text-less page gets an all-zero row."""
+    params = {k: int(spec[k]) for k in ("ngram_min", "ngram_max", "max_chars") if k in spec}
+    semantic = spec.get("embedding")
+    hash_dim = int(spec.get("hash_dim", dim)) if semantic else dim
+    rows = np.zeros((len(texts), dim), np.float32)
+    for i, text in enumerate(texts):
+        rows[i, :hash_dim] = text_features(text, dim=hash_dim, **params)
+    if semantic:
+        if embedder is None:
+            raise FailedPrecondition("this model's text input needs the text embedder")
+        rows[:, hash_dim:] = embedder.embed_many([t or "" for t in texts])
+    return rows
+
+
 class OnnxModel:
     """A model version ready to run: thread-safe `run` (ONNX Runtime sessions are)."""
 
@@ -87,6 +108,14 @@ class OnnxModel:
         self._outputs = [o.name for o in self.session.get_outputs()]
         if "image" not in self._inputs or "logits" not in self._outputs:
             raise FailedPrecondition(f"model {self.key} lacks the 'image' input or the 'logits' output")
+        self.text_spec: dict[str, Any] = self.manifest.raw.get("inputs", {}).get("text", {}) or {}
+        self.embedder: TextEmbedder | None = None
+        semantic = self.text_spec.get("embedding")
+        if semantic and self.text_dim:
+            # models/<name>/<version>/ → models/<embedder path>
+            self.embedder = embedder_for(locate(directory.parent.parent, str(semantic["embedder"])))
+            if int(self.text_spec.get("hash_dim", 0)) + self.embedder.dim != self.text_dim:
+                raise FailedPrecondition(f"model {self.key}: text input width does not match hash_dim + embedder")
 
     @property
     def key(self) -> str:
@@ -98,6 +127,11 @@ class OnnxModel:
             return 0
         shape = next(i.shape for i in self.session.get_inputs() if i.name == "text")
         return int(shape[1])
+
+    def text_features(self, text: str | None) -> npt.NDArray[np.float32]:
+        """One row of this model's `text` input (CPU work: hashing, and the encoder when it has one)."""
+        row: npt.NDArray[np.float32] = text_rows([text], self.text_spec, self.text_dim, self.embedder)[0]
+        return row
 
     def run(self, images: npt.NDArray[np.float32], text: npt.NDArray[np.float32] | None = None) -> ModelOutput:
         feeds: dict[str, npt.NDArray[np.float32]] = {"image": images}

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from doctriage.evaluation import labelled_files
 
 from sidecar.config import Settings
@@ -28,7 +27,6 @@ from sidecar.pipeline.rules import DocumentFacts, RuleBook
 from sidecar.pipeline.validate import validate_document
 from sidecar.risk.ltt import CalibrationRecord
 from sidecar.risk.rule import OUT_OF_SCOPE_LABEL
-from sidecar.texthash import text_features
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +108,7 @@ class OfflineClassifier:
         if model.text_dim:
             if not text:
                 text.append(self._text(content, inspection, page))
-            raw = model.manifest.raw.get("inputs", {}).get("text", {}) or {}
-            params = {k: int(raw[k]) for k in ("ngram_min", "ngram_max", "max_chars") if k in raw}
-            feats = text_features(text[0], dim=model.text_dim, **params)[None].astype(np.float32)
+            feats = model.text_features(text[0])[None]
         return infer_batch(model, tensor, feats)[0]
 
     def classify(self, content: bytes, filename: str, true_label: str) -> LabelledPrediction:

@@ -28,11 +28,15 @@ def write_tiny_model(
     fails_on_white: bool = False,
     favour: str = "",
     bias: float = 5.0,
+    embedder: str = "",
+    embedder_dim: int = 384,
 ) -> Path:
     """`text_dim` > 0 adds a `text` input [N, text_dim] (like v2.4, `needs_text`); `temperature` goes
     into the manifest's calibration; `fails_on_white` makes inference raise in ONNX Runtime on any page
     with a white pixel (an out-of-range Gather) while the mid-grey warm-up input passes; `favour` adds
-    `bias` to that label's logit (a model that predicts it, more or less confidently)."""
+    `bias` to that label's logit (a model that predicts it, more or less confidently); `embedder` (a
+    path under the models root, e.g. "text-embedder/all-minilm-l6-v2") makes the last `embedder_dim`
+    columns of `text` a sentence embedding, as in the shipped v2.4."""
     rng = np.random.default_rng(seed)
     target = directory / name / version
     target.mkdir(parents=True, exist_ok=True)
@@ -100,5 +104,9 @@ def write_tiny_model(
     if text_dim:
         manifest["needs_text"] = True
         manifest["inputs"]["text"] = {"dim": text_dim, "ngram_min": 3, "ngram_max": 4}  # type: ignore[index]
+        if embedder:
+            manifest["inputs"]["text"].update(  # type: ignore[index]
+                hash_dim=text_dim - embedder_dim, embedding={"embedder": embedder, "dim": embedder_dim}
+            )
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
     return target

@@ -133,6 +133,12 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
         assert (target / "MODEL_CARD.md").read_text().startswith(f"# {name} {version}")
         model = OnnxModel(target)  # the server's own loader accepts it
         batch = np.zeros((2, 1, 256, 192), np.float32)
-        text = np.zeros((2, 256), np.float32) if manifest["needs_text"] else None
+        text = None
+        if manifest["needs_text"]:
+            # hashed tokens, then the pretrained sentence embedding (make embedder), through the
+            # serving function: a real text row, not zeros
+            assert model.text_dim == 256 + 384 and model.embedder is not None
+            text = np.stack([model.text_features("Invoice 42  Total due 120.00 EUR"), model.text_features(None)])
+            assert text[0, 256:].any() and not text[1].any()
         preds = infer_batch(model, batch, text)
         assert len(preds) == 2 and all(p.label in LABELS for p in preds)

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -45,7 +46,7 @@ class DataConfig:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "3"  # 2: receipt close-ups, ID cards front and back; 3: real OCR read-back
 PRESETS = {
     "full": DataConfig(),
     "tiny": DataConfig(layouts=3, other_layouts=4, instances=1, unseen_layouts=1),
@@ -67,7 +68,7 @@ class Sample:
     genre: str
     tensor: npt.NDArray[np.float16]
     text: str  # text layer (born-digital PDFs only)
-    ocr: str  # simulated OCR of the page ("" when the page gives none)
+    ocr: str  # OCR of the degraded page: read back through tesseract, or simulated ("" = none)
     drift: tuple[float, ...]
 
 
@@ -91,6 +92,31 @@ def drift_of(inspection: Inspection, page: Page) -> tuple[float, ...]:
 
 
 _CONFUSE = {"l": "1", "o": "0", "e": "c", "i": "l", "s": "5", "a": "o", "m": "rn", "u": "v", "b": "h", "g": "q"}
+
+
+# Share of photos/scans whose `ocr` is what the sidecar's own OCR reads back from the degraded
+# file (real tesseract noise); the rest get simulated noise, which is ~100x cheaper to make.
+OCR_READBACK = 0.5
+_OCR_ENGINE: list[Any] = []
+
+
+def read_back(content: bytes, inspection: Inspection) -> str:
+    """The degraded page through the serving OCR (same decode, same tesseract settings)."""
+    if not _OCR_ENGINE:
+        from sidecar.config import OcrSettings
+        from sidecar.pipeline.ocr import OcrEngine
+
+        try:
+            _OCR_ENGINE.append(OcrEngine.from_settings(OcrSettings(workers=1, cache_entries=0)))
+        except Exception:  # noqa: BLE001 - no tesseract here: fall back to no text, like serving
+            _OCR_ENGINE.append(None)
+    engine = _OCR_ENGINE[0]
+    if engine is None:
+        return ""
+    try:
+        return str(engine.extract_text(content, inspection).text)
+    except Exception:  # noqa: BLE001 - an undecodable page yields no text, as in serving
+        return ""
 
 
 def simulate_ocr(text: str, r: random.Random, quality: float) -> str:
@@ -140,8 +166,13 @@ def _make(label: str, layout: int, instance: int, genre: str | None) -> list[Sam
         text = page.text or ""
         if variant == "pdf":
             full_text = text
-        quality = r.uniform(0.05, 0.5) if variant == "photo" else r.uniform(0.2, 0.95)
-        ocr = simulate_ocr(full_text, r, quality) if (variant != "pdf" and r.random() < 0.8) else ""
+        ocr = ""
+        if variant != "pdf":
+            if r.random() < OCR_READBACK:
+                ocr = read_back(content, inspection)
+            elif r.random() < 0.8:
+                quality = r.uniform(0.05, 0.5) if variant == "photo" else r.uniform(0.2, 0.95)
+                ocr = simulate_ocr(full_text, r, quality)
         out.append(
             Sample(
                 label=LABELS.index(label),

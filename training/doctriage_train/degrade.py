@@ -94,6 +94,8 @@ def photo(page: Grey, r: random.Random, target_long: int = 640) -> Grey:
     if r.random() < 0.2:
         out_h, out_w = out_w, out_h
     fill = r.uniform(0.55, 1.05)  # page size relative to the frame (>1 means cropped)
+    if max(ph, pw) > 2 * min(ph, pw) and r.random() < 0.5:
+        fill = r.uniform(1.3, 2.6)  # a close-up of part of a long receipt
     scale = fill * min(out_h / ph, out_w / pw)
     cw, ch = pw * scale, ph * scale
     cx, cy = out_w / 2 + r.uniform(-0.12, 0.12) * out_w, out_h / 2 + r.uniform(-0.12, 0.12) * out_h
@@ -183,10 +185,14 @@ def _lowres(img: Grey, r: random.Random, p: float) -> Grey:
 def on_sheet(card: Grey, r: random.Random) -> Grey:
     """An ID card scanned on an A4 sheet: small card, lots of white."""
     ch, cw = card.shape
-    sheet_w = int(cw * r.uniform(2.2, 2.6))
+    sheet_w = int(cw * r.uniform(1.3, 2.6))
     sheet = np.full((int(sheet_w * 1.414), sheet_w), 250, np.uint8)
-    y, x = r.randint(5, sheet.shape[0] // 3), r.randint(5, sheet_w - cw - 5)
+    y, x = r.randint(5, sheet.shape[0] // 4), r.randint(5, sheet_w - cw - 5)
     sheet[y : y + ch, x : x + cw] = card
+    if r.random() < 0.5:  # front and back copied on one page
+        y2 = y + ch + r.randint(5, 40)
+        if y2 + ch < sheet.shape[0]:
+            sheet[y2 : y2 + ch, x : x + cw] = card[::-1, ::-1] if r.random() < 0.3 else card
     return sheet
 
 

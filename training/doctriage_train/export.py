@@ -47,6 +47,7 @@ def export_fusion(net: ImageTextNet, path: Path, text_dim: int) -> float:
     x = torch.randn(3, 1, 256, 192, generator=g)
     t = torch.nn.functional.normalize(torch.rand(3, text_dim, generator=g), dim=1)
     t[1] = 0.0
+    t[2, : net.hash_dim] = 0.0  # a sentence embedding without hashed tokens
     path.parent.mkdir(parents=True, exist_ok=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

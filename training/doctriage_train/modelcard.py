@@ -90,9 +90,18 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
         f"(preprocessing version {m['inputs']['image']['preprocessing_version']}).",
     ]
     if text:
+        semantic = text.get("embedding")
+        hashed = int(text.get("hash_dim", text["dim"]))
         lines.append(
-            f"- `text`: float32 [N,{text['dim']}] from `sidecar.texthash.text_features` (hashing trick over word "
-            "unigrams and byte 3-4-grams, L2-normalized); the PDF text layer, else OCR; all zeros = no text."
+            f"- `text`: float32 [N,{text['dim']}] from `sidecar.models.runtime.text_rows`: {hashed} columns of "
+            "hashed tokens (hashing trick over word unigrams and byte 3-4-grams, L2-normalized)"
+            + (
+                f", then the {semantic['dim']}-dim sentence embedding of `{semantic['embedder']}` (pretrained "
+                f"all-MiniLM-L6-v2, first {semantic['max_tokens']} tokens)"
+                if semantic
+                else ""
+            )
+            + "; the PDF text layer, else OCR; all zeros = no text."
         )
     lines += [
         f"- outputs: `logits` (raw; temperature T={m['calibration']['temperature']} in the manifest) and `embedding` "

@@ -70,19 +70,44 @@ def lite_cnn(num_labels: int) -> PageCNN:
 
 
 class ImageTextNet(nn.Module):
-    """v2.4: the v2.3 image trunk plus a hashed-text branch; an all-zero text row means no text."""
+    """v2.4: the v2.3 image trunk plus two text branches over one `text` input row:
+    hashed tokens (`hash_dim` columns) then a pretrained sentence embedding (`semantic_dim`,
+    0 = none). An all-zero row means no text."""
 
-    def __init__(self, image: PageCNN, text_dim: int, num_labels: int, text_hidden: int = 96) -> None:
+    def __init__(
+        self,
+        image: PageCNN,
+        hash_dim: int,
+        num_labels: int,
+        semantic_dim: int = 0,
+        hash_hidden: int = 64,
+        semantic_hidden: int = 96,
+    ) -> None:
         super().__init__()
         self.image = image
-        self.text = nn.Sequential(nn.Linear(text_dim, text_hidden), nn.ReLU(inplace=True))
-        self.fuse = nn.Sequential(nn.Linear(image.embed_dim + text_hidden + 1, 128), nn.ReLU(inplace=True))
+        self.hash_dim = hash_dim
+        self.semantic_dim = semantic_dim
+        self.text = nn.Sequential(nn.Linear(hash_dim, hash_hidden), nn.ReLU(inplace=True))
+        self.semantic = (
+            nn.Sequential(nn.Linear(semantic_dim, semantic_hidden), nn.ReLU(inplace=True)) if semantic_dim else None
+        )
+        width = image.embed_dim + hash_hidden + (semantic_hidden if semantic_dim else 0) + 1
+        self.fuse = nn.Sequential(nn.Linear(width, 128), nn.ReLU(inplace=True))
         self.drop = nn.Dropout(0.2)
         self.head = nn.Linear(128, num_labels)
 
-    def forward(self, image: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        e_img = self.image.embed(image)
+    @property
+    def text_dim(self) -> int:
+        return self.hash_dim + self.semantic_dim
+
+    def forward_embedded(self, e_img: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Everything after the image trunk (training runs this over cached image embeddings)."""
         has_text = (text.abs().sum(dim=1, keepdim=True) > 0).to(text.dtype)
-        e_txt = self.text(text) * has_text
-        e = self.fuse(torch.cat([e_img, e_txt, has_text], dim=1))
+        parts = [e_img, self.text(text[:, : self.hash_dim]) * has_text]
+        if self.semantic is not None:
+            parts.append(self.semantic(text[:, self.hash_dim :]) * has_text)
+        e = self.fuse(torch.cat([*parts, has_text], dim=1))
         return self.head(self.drop(e)), e
+
+    def forward(self, image: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.forward_embedded(self.image.embed(image), text)

@@ -13,7 +13,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from doctriage_train.nets import ImageTextNet, PageCNN
-from sidecar.texthash import text_features
 
 Array = npt.NDArray[np.float32]
 
@@ -22,7 +21,18 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
+    # Not torch.use_deterministic_algorithms: it serializes oneDNN's weight-gradient reductions (4x
+    # slower on 2 cores). CPU kernels with a fixed thread count give the same result run to run.
+    # Denormal gradients late in training slow CPU kernels down many times over.
+    torch.set_flush_denormal(True)
+
+
+def class_weights(y: npt.NDArray[np.int64], num_labels: int) -> torch.Tensor:
+    """Balanced loss weights: every label counts as much in total, whatever its sample count
+    (`other` has more layouts than each target class; unweighted, its prior swallows real pages)."""
+    counts = np.bincount(y, minlength=num_labels).astype(np.float64)
+    weights = np.where(counts > 0, len(y) / (num_labels * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(weights, dtype=torch.float32)
 
 
 def set_memory_format(model: nn.Module, fmt: torch.memory_format) -> None:
@@ -74,6 +84,7 @@ def train_image(
     steps_per_epoch = max(1, math.ceil(len(y) / batch))
     sched = _schedule(opt, epochs * steps_per_epoch, lr)
     labels = torch.from_numpy(y)
+    weight = class_weights(y, model.head.out_features)
     it = 0
     for epoch in range(epochs):
         model.train()
@@ -88,7 +99,7 @@ def train_image(
             sched(it)
             it += 1
             logits, _ = model(xb)
-            loss = F.cross_entropy(logits, labels[idx])
+            loss = F.cross_entropy(logits, labels[idx], weight=weight)
             opt.zero_grad(set_to_none=True)
             torch.autograd.backward(loss)
             opt.step()
@@ -110,10 +121,6 @@ def predict_image(model: PageCNN, x: npt.NDArray[np.float16], batch: int = 256) 
     return np.concatenate(logits).astype(np.float32), np.concatenate(embeds).astype(np.float32)
 
 
-def text_matrix(texts: list[str], dim: int) -> Array:
-    return np.stack([text_features(t, dim) for t in texts]) if texts else np.zeros((0, dim), np.float32)
-
-
 def train_fusion(
     net: ImageTextNet,
     image_embed: Array,
@@ -122,11 +129,17 @@ def train_fusion(
     epochs: int,
     seed: int,
     text_dropout: float = 0.3,
+    hash_dropout: float = 0.5,
     batch: int = 128,
     lr: float = 2e-3,
     log: Callable[[str], None] = print,
 ) -> ImageTextNet:
-    """Train the text branch, fusion and head over the frozen v2.3 image embedding."""
+    """Train the text branches, fusion and head over the frozen v2.3 image embedding.
+
+    `text_dropout` blanks a row's whole text (pages with no text layer and no OCR);
+    `hash_dropout` blanks only the hashed tokens, so the pretrained sentence embedding, which
+    generalises beyond the generator's vocabulary, has to carry the text signal on its own.
+    """
     seed_everything(seed)
     g = torch.Generator().manual_seed(seed)
     for p in net.image.parameters():
@@ -136,6 +149,9 @@ def train_fusion(
     steps_per_epoch = max(1, math.ceil(len(y) / batch))
     sched = _schedule(opt, epochs * steps_per_epoch, lr)
     e_all, t_all, labels = torch.from_numpy(image_embed), torch.from_numpy(text), torch.from_numpy(y)
+    weight = class_weights(y, net.head.out_features)
+    hash_mask = torch.zeros(1, net.text_dim)
+    hash_mask[:, : net.hash_dim] = 1.0
     it = 0
     for epoch in range(epochs):
         net.train()
@@ -148,10 +164,13 @@ def train_fusion(
                 continue
             t = t_all[idx]
             keep = (torch.rand(len(idx), 1, generator=g) >= text_dropout).to(t.dtype)
+            if net.semantic_dim:
+                drop_hash = (torch.rand(len(idx), 1, generator=g) < hash_dropout).to(t.dtype)
+                t = t * (1 - drop_hash * hash_mask)
             sched(it)
             it += 1
-            logits, _ = fusion_forward(net, e_all[idx], t * keep)
-            loss = F.cross_entropy(logits, labels[idx])
+            logits, _ = net.forward_embedded(e_all[idx], t * keep)
+            loss = F.cross_entropy(logits, labels[idx], weight=weight)
             opt.zero_grad(set_to_none=True)
             torch.autograd.backward(loss)
             opt.step()
@@ -161,16 +180,8 @@ def train_fusion(
     return net.eval()
 
 
-def fusion_forward(net: ImageTextNet, e_img: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """ImageTextNet.forward after the image trunk (same ops, so the export matches)."""
-    has_text = (text.abs().sum(dim=1, keepdim=True) > 0).to(text.dtype)
-    e_txt = net.text(text) * has_text
-    e = net.fuse(torch.cat([e_img, e_txt, has_text], dim=1))
-    return net.head(net.drop(e)), e
-
-
 @torch.no_grad()
 def predict_fusion(net: ImageTextNet, image_embed: Array, text: Array) -> tuple[Array, Array]:
     net.eval()
-    logits, e = fusion_forward(net, torch.from_numpy(image_embed), torch.from_numpy(text))
+    logits, e = net.forward_embedded(torch.from_numpy(image_embed), torch.from_numpy(text))
     return logits.numpy().astype(np.float32), e.numpy().astype(np.float32)
