@@ -52,13 +52,15 @@ from sidecar.pipeline.scan import Scanner, scan_document
 from sidecar.pipeline.validate import validate_document
 from sidecar.review.store import ReviewStore
 from sidecar.risk.audit import DEFAULT_AUDIT_RATE
-from sidecar.risk.monitor import RiskMonitor
+from sidecar.risk.monitor import RiskMonitor, rule_key
 from sidecar.state import StateStore
 
 log = structlog.get_logger("doctriage.request")
 T = TypeVar("T")
 RULES_MODEL = "rules"
 _AUTO_ACCEPTED = (DecisionKind.ACCEPTED, DecisionKind.ACCEPTED_AFTER_RULES)
+# How often (at most) the accepted/decided counts of the audit estimate are written to the review store.
+RISK_COUNTS_EVERY_S = 1.0
 
 
 @dataclass(slots=True)
@@ -112,6 +114,12 @@ class DataPlane:
         default = self.thresholds[""]
         self.risk = RiskMonitor(DEFAULT_AUDIT_RATE if default.audit_rate is None else default.audit_rate)
         self.risk.set_rule(next((t.rule for t in self.thresholds.values() if t.rule is not None), None))
+        # The running audit estimate survives a restart: its audits are the review store's resolved audit
+        # items, its accepted/decided counts are saved there (at most every RISK_COUNTS_EVERY_S, and on close).
+        self._risk_epoch = ("", 0.0)  # (rule_key, since) of the persisted estimate
+        self._risk_saving = False
+        self._risk_saved_at = time.monotonic()
+        self._open_risk_estimate(restore=True)
 
     def _load_rule_file(self, path: Path | None) -> None:
         """Acceptance rules from `doctriage calibrate`'s file, for versions without an installed rule."""
@@ -143,6 +151,7 @@ class DataPlane:
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
+        self._save_risk_counts()
         self.reviews.close()
         if self._ocr is not None:
             self._ocr.close()
@@ -215,7 +224,9 @@ class DataPlane:
         second_label = await self._second_opinion(work, prediction, thresholds)
         decision = decide(prediction, thresholds, findings, second_label)
         work.timings["decide"] = time.perf_counter() - started
-        if self.risk.on_decision(decision.kind in _AUTO_ACCEPTED, inspection.digest):
+        audit = self.risk.on_decision(decision.kind in _AUTO_ACCEPTED, inspection.digest)
+        self._maybe_save_risk_counts()
+        if audit:
             await self._audit_sample(work, prediction, decision)
         if prediction.source in (Source.MODEL, Source.FALLBACK_MODEL) and self.settings.cache.enabled:
             p_key = f"{prediction.model_name}/{prediction.model_version}"
@@ -523,8 +534,9 @@ class DataPlane:
                 known.update(model.manifest.labels)
         validated = thresholds.validate(known or None)
         self.thresholds[thresholds.model_version] = validated
-        if validated.rule is not None or validated.audit_rate is not None:
-            self.risk.set_rule(validated.rule, validated.audit_rate)
+        installs = validated.rule is not None or validated.audit_rate is not None
+        if installs and self.risk.set_rule(validated.rule, validated.audit_rate):
+            self._open_risk_estimate(restore=False)  # a new rule: a new estimate, persisted as such
         # "*" = the default for every version (JSON keys cannot be empty in every reader).
         self.state.set("thresholds", {k or "*": v.as_dict() for k, v in self.thresholds.items()})
         self.audit("set_thresholds", thresholds=validated.as_dict())
@@ -601,6 +613,44 @@ class DataPlane:
         if result is not None:
             self.audit("recalibrate", reason=result.reason, sample=result.sample)
             self.set_thresholds(replace(current, rule=result.rule, provenance=result.rule.provenance()))
+
+    # -- the persisted audit estimate ------------------------------------------
+
+    def _open_risk_estimate(self, restore: bool) -> None:
+        """Bind the risk monitor's running estimate to its persisted counts.
+
+        restore (start-up): the review store's estimate for the rule in force, if it is the same rule —
+        accepted/decided as saved, audits counted from the audit items resolved since it began — becomes
+        the monitor's. Otherwise (the monitor has just restarted its estimate) a new one begins there.
+        """
+        key = rule_key(self.risk.rule)
+        since, accepted, decided = self.reviews.risk_counts(key, reset=not restore)
+        if restore:
+            audited, wrong = self.reviews.audit_tally(since)
+            self.risk.restore(audited=audited, wrong=wrong, accepted=accepted, decided=decided)
+            log.info("audit_estimate_restored", audited=audited, wrong=wrong, accepted=accepted, decided=decided)
+        self._risk_epoch = (key, since)
+
+    def _maybe_save_risk_counts(self) -> None:
+        """After a decision (on the event loop): save the counts in the executor when they are due."""
+        now = time.monotonic()
+        if self._risk_saving or now - self._risk_saved_at < RISK_COUNTS_EVERY_S:
+            return
+        self._risk_saving, self._risk_saved_at = True, now
+        try:
+            self.executor.submit(self._save_risk_counts)
+        except RuntimeError:  # shutting down: close() saves them
+            self._risk_saving = False
+
+    def _save_risk_counts(self) -> None:
+        try:
+            key, since = self._risk_epoch  # before the counts: a rule change resets the counts first
+            counts = self.risk.estimator.counts()
+            self.reviews.save_risk_counts(key, since, counts["accepted"], counts["decided"])
+        except Exception as exc:  # noqa: BLE001 - never fails a request; the next save catches up
+            log.warning("risk_counts_not_saved", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            self._risk_saving = False
 
     # -- plumbing -----------------------------------------------------------
 

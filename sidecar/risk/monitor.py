@@ -6,7 +6,9 @@ The data plane holds one `RiskMonitor` and calls three hooks:
   be queued for review with audit=True;
 - `on_resolved(audit, predicted_label, true_label)` when a reviewer resolves an item;
 - `set_rule(rule, audit_rate)` when Admin.SetThresholds installs a rule (the estimate restarts:
-  it describes the rule in force);
+  it describes the rule in force; returns True when it did);
+- `restore(audited=, wrong=, accepted=, decided=)` at start-up: the estimate as persisted (the data
+  plane rebuilds it from the review store, keyed by `rule_key` of the rule in force);
 - `maybe_recalibrate(rule, feedback)` after resolutions: every `every` resolved items, once enough
   have accumulated, Learn-then-Test runs again on a uniform sample of the resolved documents
   (sidecar.risk.recalibrate) and returns the new rule when it differs (the caller installs it
@@ -15,6 +17,8 @@ The data plane holds one `RiskMonitor` and calls three hooks:
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Iterable, Mapping
 
@@ -44,7 +48,8 @@ class RiskMonitor:
     def audit_rate(self) -> float:
         return self.sampler.rate
 
-    def set_rule(self, rule: AcceptanceRule | None, audit_rate: float | None = None) -> None:
+    def set_rule(self, rule: AcceptanceRule | None, audit_rate: float | None = None) -> bool:
+        """Install `rule`; True when it differs from the one in force (the estimate restarted)."""
         with self._lock:
             changed = rule != self.rule
             self.rule = rule
@@ -56,6 +61,7 @@ class RiskMonitor:
             if changed:
                 self.estimator.reset()
         self.publish()
+        return changed
 
     def on_decision(self, accepted: bool, digest: str | None = None) -> bool:
         self.estimator.record_decision(accepted)
@@ -73,14 +79,11 @@ class RiskMonitor:
         m.AUDIT_RESOLVED.labels(outcome="correct" if predicted_label == true_label else "wrong").inc()
         self.publish()
 
-    def load(self, feedback: Iterable[Mapping[str, object]]) -> None:
-        """Resolved audits persisted by the review store (after a restart)."""
-        n = k = 0
-        for row in feedback:
-            if row.get("audit"):
-                n += 1
-                k += row.get("predicted_label") != row.get("true_label")
-        self.estimator.add_counts(audited=n, wrong=k)
+    def restore(self, *, audited: int, wrong: int, accepted: int, decided: int) -> None:
+        """The running estimate as persisted (after a restart): replaces the current counts, exports them."""
+        with self._lock:
+            self.estimator.reset()
+            self.estimator.add_counts(audited=audited, wrong=wrong, accepted=accepted, decided=decided)
         self.publish()
 
     def maybe_recalibrate(
@@ -122,6 +125,13 @@ class RiskMonitor:
         g.labels(bound="lower").set(e.silent_failure_lower)
         g.labels(bound="upper").set(e.silent_failure_upper)
         g.labels(bound="upper_one_sided").set(e.one_sided_upper)
+
+
+def rule_key(rule: AcceptanceRule | None) -> str:
+    """A fingerprint of the rule a running estimate belongs to ("" = no rule)."""
+    if rule is None:
+        return ""
+    return hashlib.sha256(json.dumps(rule.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
 def resolved_items(feedback: Iterable[Mapping[str, object]]) -> list[ResolvedItem]:

@@ -104,3 +104,47 @@ def test_survives_reopen(tmp_path: Path) -> None:
     s.close()
     again = ReviewStore(path)
     assert again.get(rid) is not None and again.depth() == 1
+
+
+def _enqueue_audit(store: ReviewStore, digest: str, label: str = "invoice") -> str:
+    review_id, _ = store.enqueue(
+        digest=digest, content=b"%PDF-" + digest.encode(), content_type="pdf", predicted_label=label,
+        confidence=0.99, scores={label: 0.99}, model_name="doc-classifier", model_version="2.3", source="MODEL",
+        reason="AUDIT,RISK_CONTROLLED", audit=True,
+    )  # fmt: skip
+    return review_id
+
+
+def test_audit_tally_counts_resolved_audit_items_since(store: ReviewStore) -> None:
+    clock: Clock = store._clock  # type: ignore[assignment]
+    assert store.audit_tally() == (0, 0)
+    right, wrong, pending, later = (_enqueue_audit(store, d) for d in ("a1", "a2", "a3", "a4"))
+    plain = enqueue(store, "a2")  # the same document queued for review too: not an audit
+    store.resolve(right, "invoice", "ann")
+    store.resolve(wrong, "receipt", "ann")
+    store.resolve(plain, "receipt", "ann")
+    assert store.audit_tally() == (2, 1)  # a3 is pending, the plain review item is no audit
+    clock.now += 10
+    store.resolve(later, "id_card", "bob")
+    assert store.audit_tally() == (3, 2)
+    assert store.audit_tally(since=clock.now) == (1, 1)  # only what was resolved since then
+    assert store.audit_tally(since=clock.now + 1) == (0, 0)
+    assert store.get(pending) is not None
+
+
+def test_risk_counts_persist_per_rule_and_estimate(tmp_path: Path) -> None:
+    path, clock = tmp_path / "r.sqlite3", Clock()
+    s = ReviewStore(path, clock=clock)
+    assert s.risk_counts("rule-1") == (1_000.0, 0, 0)  # none yet: an estimate begins now
+    assert s.save_risk_counts("rule-1", 1_000.0, 30, 40)
+    assert s._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL again for review items
+    s.close()
+    clock.now = 1_500.0
+    again = ReviewStore(path, clock=clock)
+    assert again.risk_counts("rule-1") == (1_000.0, 30, 40)  # the same rule: the saved estimate
+    assert not again.save_risk_counts("rule-1", 999.0, 1, 1)  # not the current estimate: ignored
+    assert not again.save_risk_counts("rule-0", 1_000.0, 1, 1)
+    assert again.risk_counts("rule-1", reset=True) == (1_500.0, 0, 0)  # the rule was installed anew
+    clock.now = 2_000.0
+    assert again.risk_counts("rule-2") == (2_000.0, 0, 0)  # another rule: a new estimate
+    assert again.save_risk_counts("rule-2", 2_000.0, 5, 9) and again.risk_counts("rule-2") == (2_000.0, 5, 9)

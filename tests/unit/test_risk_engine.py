@@ -9,7 +9,7 @@ from sidecar.errors import InvalidRequest
 from sidecar.observability.metrics import REGISTRY
 from sidecar.pipeline.decide import Thresholds, decide
 from sidecar.risk import AcceptanceRule
-from sidecar.risk.monitor import RiskMonitor, resolved_items
+from sidecar.risk.monitor import RiskMonitor, resolved_items, rule_key
 from sidecar.risk.proto import rule_from_proto, rule_to_proto
 
 RULE = AcceptanceRule(proven=True, confidence_threshold=0.97, ood_threshold=3.0, alpha=0.02, n=400, coverage=0.6)
@@ -79,10 +79,20 @@ def test_monitor_samples_estimates_and_exports() -> None:
     assert _gauge("estimate") == pytest.approx(e.silent_failure_rate)
     assert _gauge("upper_one_sided") == pytest.approx(e.one_sided_upper)
     assert e.breached
-    mon.set_rule(AcceptanceRule(proven=True, confidence_threshold=0.99, alpha=0.02))  # a new rule: a fresh estimate
+    assert not mon.set_rule(RULE)  # the same rule: the estimate goes on
+    assert mon.estimate().audited == 50
+    assert mon.set_rule(AcceptanceRule(proven=True, confidence_threshold=0.99, alpha=0.02))  # a new rule: a fresh one
     assert mon.estimate().audited == 0
-    mon.load([{"audit": True, "predicted_label": "a", "true_label": "b"}, {"audit": False}])
-    assert (mon.estimate().audited, mon.estimate().wrong) == (1, 1)
+    mon.restore(audited=4, wrong=1, accepted=30, decided=40)  # as persisted, after a restart
+    restored = mon.estimate()
+    assert (restored.audited, restored.wrong, restored.accepted_share) == (4, 1, 0.75)
+    assert _gauge("estimate") == pytest.approx(restored.silent_failure_rate) == 0.75 * 0.25
+
+
+def test_rule_key_identifies_the_rule() -> None:
+    assert rule_key(None) == ""
+    assert rule_key(RULE) == rule_key(AcceptanceRule.from_dict(RULE.to_dict()))
+    assert rule_key(RULE) != rule_key(AcceptanceRule.from_dict({**RULE.to_dict(), "confidence_threshold": 0.5}))
 
 
 def test_feedback_rows_become_resolved_items() -> None:
