@@ -111,7 +111,7 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     from sidecar.models.runtime import OnnxModel
     from sidecar.pipeline.infer import infer_batch
 
-    cfg = TrainConfig(seed=0, epochs=1, lite_epochs=1, fusion_epochs=2, text_dim=256)
+    cfg = TrainConfig(seed=0, epochs=1, lite_epochs=1, text_dim=256)
     run(tmp_path / "data", tmp_path / "models", cfg, PRESETS["tiny"], real=None, workers=1, log=lambda _: None)
     for name, version in (("doc-classifier", "2.3"), ("doc-classifier", "2.4"), ("doc-classifier-lite", "1.0")):
         target = tmp_path / "models" / name / version

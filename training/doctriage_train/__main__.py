@@ -1,4 +1,5 @@
-"""`python -m doctriage_train all|data` — regenerate the data and retrain every shipped model."""
+"""`python -m doctriage_train all|data|v24` — regenerate the data and retrain every shipped model
+(`v24`: only doc-classifier 2.4, over the doc-classifier 2.3 already exported in --models)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doctriage_train")
-    parser.add_argument("command", choices=["all", "data"])
+    parser.add_argument("command", choices=["all", "data", "v24"])
     parser.add_argument("--preset", choices=sorted(PRESETS), default="full")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", type=Path, default=Path("var/training-data"))
@@ -38,11 +39,27 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = TrainConfig(seed=args.seed)
     if args.epochs is not None:
-        cfg = replace(cfg, epochs=args.epochs, lite_epochs=args.epochs, fusion_epochs=max(2, args.epochs))
+        cfg = replace(cfg, epochs=args.epochs, lite_epochs=args.epochs)
     t0 = time.time()
     ocr_cache = args.data.parent / "realdocs-ocr.json"
     real = None if args.no_real_docs else realdocs.load(with_ocr=not args.no_ocr, ocr_cache=ocr_cache)
     print(f"real documents: {'absent' if real is None else len(real.y)} ({time.time() - t0:.0f}s)", flush=True)
+    if args.command == "v24":
+        from doctriage_train.dataset import Dataset
+        from doctriage_train.pipeline import onnx_image_outputs, train_v24
+
+        ds = Dataset.load(args.data)
+        if ds.digest != data_cfg.digest():
+            print(f"{args.data} holds other data than --preset/--seed describe: run `data` first", file=sys.stderr)
+            return 1
+        v23 = args.models / "doc-classifier" / "2.3" / "model.onnx"
+        image = onnx_image_outputs(v23, ds.x)
+        real_image = onnx_image_outputs(v23, real.x) if real is not None else None
+        quality = train_v24(
+            ds, image, args.models, cfg, data_cfg, real=real, real_image=real_image, workers=args.workers
+        )
+        (args.data / "summary-v24.json").write_text(json.dumps(quality, indent=1))
+        return 0
     summary = run(
         args.data,
         args.models,

@@ -7,11 +7,14 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
+import onnx
 import onnxruntime as ort
 import torch
+from onnx import TensorProto, helper, numpy_helper
 
-from doctriage_train.nets import ImageTextNet, PageCNN
-from doctriage_train.train import set_memory_format
+from doctriage_train.nets import PageCNN
+from doctriage_train.train import late_fusion, set_memory_format
 
 OPSET = 17
 
@@ -40,32 +43,85 @@ def export_image(model: PageCNN, path: Path) -> float:
     return float(np.abs(np.asarray(got) - ref).max())
 
 
-def export_fusion(net: ImageTextNet, path: Path, text_dim: int) -> float:
-    net = net.eval()
-    set_memory_format(net, torch.contiguous_format)
-    g = torch.Generator().manual_seed(1)
-    x = torch.randn(3, 1, 256, 192, generator=g)
-    t = torch.nn.functional.normalize(torch.rand(3, text_dim, generator=g), dim=1)
-    t[1] = 0.0
-    t[2, : net.hash_dim] = 0.0  # a sentence embedding without hashed tokens
+def export_late_fusion(
+    image_onnx: Path,
+    path: Path,
+    weight: npt.NDArray[np.float32],
+    bias: npt.NDArray[np.float32],
+    hash_dim: int,
+    hash_scale: float,
+    image_weight: float,
+) -> float:
+    """v2.4 = the exported v2.3 graph, unchanged, plus a linear text head (train.late_fusion in ONNX).
+    Returns the max |onnx - numpy| on random inputs, with and without text."""
+    model = onnx.load(str(image_onnx))
+    graph = model.graph
+    rename = {"logits": "image_logits", "embedding": "image_embedding"}
+    for node in graph.node:
+        node.input[:] = [rename.get(n, n) for n in node.input]
+        node.output[:] = [rename.get(n, n) for n in node.output]
+    del graph.output[:]
+    width, labels = weight.shape
+    scale = np.ones(width, np.float32)
+    scale[:hash_dim] = hash_scale
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(weight.astype(np.float32), "text_w"),
+            numpy_helper.from_array(bias.astype(np.float32), "text_b"),
+            numpy_helper.from_array(scale, "text_scale"),
+            numpy_helper.from_array(np.array(image_weight, np.float32), "image_weight"),
+            numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
+            numpy_helper.from_array(np.array([1], np.int64), "axis1"),
+            numpy_helper.from_array(np.array([hash_dim], np.int64), "sem_start"),
+            numpy_helper.from_array(np.array([width], np.int64), "sem_end"),
+        ]
+    )
+    graph.input.append(helper.make_tensor_value_info("text", TensorProto.FLOAT, ["N", width]))
+    graph.node.extend(
+        [
+            helper.make_node("Abs", ["text"], ["text_abs"]),
+            helper.make_node("ReduceSum", ["text_abs", "axis1"], ["text_mass"], keepdims=1),
+            helper.make_node("Greater", ["text_mass", "zero"], ["has_text_bool"]),
+            helper.make_node("Cast", ["has_text_bool"], ["has_text"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", ["text", "text_scale"], ["text_scaled"]),
+            helper.make_node("MatMul", ["text_scaled", "text_w"], ["text_mm"]),
+            helper.make_node("Add", ["text_mm", "text_b"], ["text_logits_raw"]),
+            helper.make_node("Mul", ["text_logits_raw", "has_text"], ["text_logits"]),
+            helper.make_node("Mul", ["image_logits", "image_weight"], ["image_logits_weighted"]),
+            helper.make_node("Add", ["image_logits_weighted", "text_logits"], ["logits"]),
+            helper.make_node("Slice", ["text", "sem_start", "sem_end", "axis1"], ["text_semantic"]),
+            helper.make_node("Concat", ["image_embedding", "text_semantic"], ["embedding"], axis=1),
+        ]
+    )
+    image_dim = _output_width(image_onnx, "embedding")
+    graph.output.extend(
+        [
+            helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", labels]),
+            helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["N", image_dim + width - hash_dim]),
+        ]
+    )
+    onnx.checker.check_model(model)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        torch.onnx.export(
-            net,
-            (x, t),
-            str(path),
-            input_names=["image", "text"],
-            output_names=["logits", "embedding"],
-            dynamic_axes={"image": {0: "N"}, "text": {0: "N"}, "logits": {0: "N"}, "embedding": {0: "N"}},
-            opset_version=OPSET,
-            dynamo=False,
-        )
-    with torch.no_grad():
-        ref = net(x, t)[0].numpy()
+    onnx.save(model, str(path))
+
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((3, 1, 256, 192)).astype(np.float32)
+    t = np.abs(rng.standard_normal((3, width))).astype(np.float32)
+    t /= np.linalg.norm(t, axis=1, keepdims=True)
+    t[1] = 0.0
+    t[2, :hash_dim] = 0.0
+    image = ort.InferenceSession(str(image_onnx), providers=["CPUExecutionProvider"])
+    il, ie = image.run(["logits", "embedding"], {"image": x})
+    want_l, want_e = late_fusion(il, ie, t, weight, bias, hash_dim, hash_scale, image_weight)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = sess.run(["logits"], {"image": x.numpy(), "text": t.numpy()})[0]
-    return float(np.abs(np.asarray(got) - ref).max())
+    got_l, got_e = sess.run(["logits", "embedding"], {"image": x, "text": t})
+    return float(max(np.abs(got_l - want_l).max(), np.abs(got_e - want_e).max()))
+
+
+def _output_width(path: Path, name: str) -> int:
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    out = sess.run([name], {"image": np.zeros((1, 1, 256, 192), np.float32)})[0]
+    return int(out.shape[1])
 
 
 def latency_ms(path: Path, text_dim: int | None, repeats: int = 60) -> dict[str, float | int | str]:

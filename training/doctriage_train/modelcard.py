@@ -103,6 +103,8 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
             )
             + "; the PDF text layer, else OCR; all zeros = no text."
         )
+    if m.get("architecture"):
+        lines.append(f"- architecture: {m['architecture']}.")
     lines += [
         f"- outputs: `logits` (raw; temperature T={m['calibration']['temperature']} in the manifest) and `embedding` "
         f"(OOD: `{m['ood']['method']}`, threshold {m['ood']['threshold']}, {m['ood'].get('threshold_rule', '')}).",
@@ -143,6 +145,17 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
         *_targets(m),
         "## Known limits",
         "",
+        *(
+            [
+                "- The sentence encoder costs ~100 ms per page of text on one core at its 256-token cap (~10 ms "
+                "for a short receipt), on top of the model call above; pages without text skip it.",
+                "- The late-fusion settings (image weight, hash scale, L2) were chosen among 18 by their results on "
+                "`../shared/real-docs`, the documents that also calibrate the shipped acceptance rule: its real-docs "
+                "numbers are slightly optimistic.",
+            ]
+            if m.get("architecture")
+            else []
+        ),
         "- Trained only on synthetic pages: real documents differ (see `real_docs`); expect lower accuracy on real "
         "traffic than on the synthetic test, and calibrate thresholds on real labelled data before trusting "
         "auto-acceptance (issue 9).",

@@ -1,4 +1,6 @@
-"""The networks: small depthwise-separable CNNs over the 1x256x192 page, and the image+text model.
+"""The image networks: small depthwise-separable CNNs over the 1x256x192 page.
+
+v2.4 adds a linear text head to v2.3 (train.train_text_head, export.export_late_fusion).
 
 Every model returns (logits, embedding); the embedding is the penultimate feature vector the
 server uses for the OOD score.
@@ -67,47 +69,3 @@ def doc_cnn(num_labels: int) -> PageCNN:
 def lite_cnn(num_labels: int) -> PageCNN:
     """doc-classifier-lite: 4x average-pooled input, a few narrow layers (~25 k parameters)."""
     return PageCNN(num_labels, (16, 32, 64, 96), embed=48, grid=(2, 3), stem_pool=4, patch=2)
-
-
-class ImageTextNet(nn.Module):
-    """v2.4: the v2.3 image trunk plus two text branches over one `text` input row:
-    hashed tokens (`hash_dim` columns) then a pretrained sentence embedding (`semantic_dim`,
-    0 = none). An all-zero row means no text."""
-
-    def __init__(
-        self,
-        image: PageCNN,
-        hash_dim: int,
-        num_labels: int,
-        semantic_dim: int = 0,
-        hash_hidden: int = 64,
-        semantic_hidden: int = 96,
-    ) -> None:
-        super().__init__()
-        self.image = image
-        self.hash_dim = hash_dim
-        self.semantic_dim = semantic_dim
-        self.text = nn.Sequential(nn.Linear(hash_dim, hash_hidden), nn.ReLU(inplace=True))
-        self.semantic = (
-            nn.Sequential(nn.Linear(semantic_dim, semantic_hidden), nn.ReLU(inplace=True)) if semantic_dim else None
-        )
-        width = image.embed_dim + hash_hidden + (semantic_hidden if semantic_dim else 0) + 1
-        self.fuse = nn.Sequential(nn.Linear(width, 128), nn.ReLU(inplace=True))
-        self.drop = nn.Dropout(0.2)
-        self.head = nn.Linear(128, num_labels)
-
-    @property
-    def text_dim(self) -> int:
-        return self.hash_dim + self.semantic_dim
-
-    def forward_embedded(self, e_img: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Everything after the image trunk (training runs this over cached image embeddings)."""
-        has_text = (text.abs().sum(dim=1, keepdim=True) > 0).to(text.dtype)
-        parts = [e_img, self.text(text[:, : self.hash_dim]) * has_text]
-        if self.semantic is not None:
-            parts.append(self.semantic(text[:, self.hash_dim :]) * has_text)
-        e = self.fuse(torch.cat([*parts, has_text], dim=1))
-        return self.head(self.drop(e)), e
-
-    def forward(self, image: torch.Tensor, text: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        return self.forward_embedded(self.image.embed(image), text)

@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from doctriage_train.nets import ImageTextNet, PageCNN
+from doctriage_train.nets import PageCNN
 
 Array = npt.NDArray[np.float32]
 
@@ -121,67 +121,56 @@ def predict_image(model: PageCNN, x: npt.NDArray[np.float16], batch: int = 256) 
     return np.concatenate(logits).astype(np.float32), np.concatenate(embeds).astype(np.float32)
 
 
-def train_fusion(
-    net: ImageTextNet,
-    image_embed: Array,
+def text_head_input(text: Array, hash_dim: int, hash_scale: float) -> Array:
+    """The text row as the head reads it: hashed-token columns scaled by `hash_scale`."""
+    out = np.array(text, dtype=np.float32, copy=True)
+    out[:, :hash_dim] *= hash_scale
+    return out
+
+
+def train_text_head(
+    text: Array, y: npt.NDArray[np.int64], num_labels: int, l2: float = 1e-4, iterations: int = 150
+) -> tuple[Array, Array]:
+    """Multinomial logistic regression (class-balanced, L2) on the rows that carry text, full batch
+    with L-BFGS: deterministic, and a convex problem (nothing to tune but `l2`). Returns (W [D, L], b [L])."""
+    has = np.abs(text).sum(axis=1) > 0
+    x, labels = torch.from_numpy(text[has]), torch.from_numpy(y[has])
+    weight = class_weights(y[has], num_labels)
+    torch.manual_seed(0)
+    head = nn.Linear(text.shape[1], num_labels)
+    nn.init.zeros_(head.weight)
+    nn.init.zeros_(head.bias)
+    opt = torch.optim.LBFGS(
+        head.parameters(), lr=1, max_iter=iterations, history_size=20, line_search_fn="strong_wolfe"
+    )
+
+    def closure() -> torch.Tensor:
+        opt.zero_grad()
+        loss = F.cross_entropy(head(x), labels, weight=weight) + l2 * (head.weight**2).sum()
+        torch.autograd.backward(loss)
+        return loss
+
+    opt.step(closure)  # type: ignore[no-untyped-call]
+    return (
+        head.weight.detach().numpy().T.astype(np.float32).copy(),
+        head.bias.detach().numpy().astype(np.float32).copy(),
+    )
+
+
+def late_fusion(
+    image_logits: Array,
+    image_embedding: Array,
     text: Array,
-    y: npt.NDArray[np.int64],
-    epochs: int,
-    seed: int,
-    text_dropout: float = 0.3,
-    hash_dropout: float = 0.5,
-    batch: int = 128,
-    lr: float = 2e-3,
-    log: Callable[[str], None] = print,
-) -> ImageTextNet:
-    """Train the text branches, fusion and head over the frozen v2.3 image embedding.
-
-    `text_dropout` blanks a row's whole text (pages with no text layer and no OCR);
-    `hash_dropout` blanks only the hashed tokens, so the pretrained sentence embedding, which
-    generalises beyond the generator's vocabulary, has to carry the text signal on its own.
-    """
-    seed_everything(seed)
-    g = torch.Generator().manual_seed(seed)
-    for p in net.image.parameters():
-        p.requires_grad_(False)
-    params: list[nn.Parameter] = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=lr, weight_decay=1e-4)
-    steps_per_epoch = max(1, math.ceil(len(y) / batch))
-    sched = _schedule(opt, epochs * steps_per_epoch, lr)
-    e_all, t_all, labels = torch.from_numpy(image_embed), torch.from_numpy(text), torch.from_numpy(y)
-    weight = class_weights(y, net.head.out_features)
-    hash_mask = torch.zeros(1, net.text_dim)
-    hash_mask[:, : net.hash_dim] = 1.0
-    it = 0
-    for epoch in range(epochs):
-        net.train()
-        net.image.eval()
-        order = torch.randperm(len(y), generator=g)
-        total = 0.0
-        for s in range(steps_per_epoch):
-            idx = order[s * batch : (s + 1) * batch]
-            if len(idx) < 2:
-                continue
-            t = t_all[idx]
-            keep = (torch.rand(len(idx), 1, generator=g) >= text_dropout).to(t.dtype)
-            if net.semantic_dim:
-                drop_hash = (torch.rand(len(idx), 1, generator=g) < hash_dropout).to(t.dtype)
-                t = t * (1 - drop_hash * hash_mask)
-            sched(it)
-            it += 1
-            logits, _ = net.forward_embedded(e_all[idx], t * keep)
-            loss = F.cross_entropy(logits, labels[idx], weight=weight)
-            opt.zero_grad(set_to_none=True)
-            torch.autograd.backward(loss)
-            opt.step()
-            total += float(loss.detach()) * len(idx)
-        if epoch % 5 == 4 or epoch == epochs - 1:
-            log(f"  fusion epoch {epoch + 1}/{epochs} loss {total / len(y):.4f}")
-    return net.eval()
-
-
-@torch.no_grad()
-def predict_fusion(net: ImageTextNet, image_embed: Array, text: Array) -> tuple[Array, Array]:
-    net.eval()
-    logits, e = net.forward_embedded(torch.from_numpy(image_embed), torch.from_numpy(text))
-    return logits.numpy().astype(np.float32), e.numpy().astype(np.float32)
+    weight: Array,
+    bias: Array,
+    hash_dim: int,
+    hash_scale: float,
+    image_weight: float,
+) -> tuple[Array, Array]:
+    """v2.4 in numpy, exactly as export.export_late_fusion builds it in ONNX:
+    logits = image_weight * v2.3 logits + [row has text] * head(text);
+    embedding = [v2.3 embedding | sentence embedding]."""
+    has = (np.abs(text).sum(axis=1, keepdims=True) > 0).astype(np.float32)
+    logits = image_weight * image_logits + has * (text_head_input(text, hash_dim, hash_scale) @ weight + bias)
+    embedding = np.concatenate([image_embedding, text[:, hash_dim:]], axis=1)
+    return logits.astype(np.float32), embedding.astype(np.float32)
