@@ -1,6 +1,6 @@
 """Latency of one Classify call end to end against the raw ONNX Runtime call, in one run.
 
-    .venv/bin/python bench/latency/run.py [--calls 100] [--out bench/latency/results.json]
+    .venv/bin/python bench/latency/run.py [--calls 100] [--version 2.4] [--out bench/latency/results.json]
 
 Starts a real sidecar process (`python -m sidecar serve`, shipped default model, cache off), sends
 sequential Classify calls through the Python client for a PNG, a JPEG and a PDF page,
@@ -39,17 +39,21 @@ def percentiles(samples: list[float]) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=100)
-    parser.add_argument("--out", default=str(Path(__file__).with_name("results.json")))
+    parser.add_argument("--version", default=None, help="model version taking all traffic (default: the default)")
+    parser.add_argument("--out", default=None, help="default: results.json, results-<version>.json with --version")
     args = parser.parse_args()
     settings = load_settings()
-    model = OnnxModel(settings.models.root / settings.models.name / settings.models.default_version)
+    version = args.version or settings.models.default_version
+    out = args.out or str(Path(__file__).with_name("results.json" if not args.version else f"results-{version}.json"))
+    model = OnnxModel(settings.models.root / settings.models.name / version)
     tensor = np.random.default_rng(0).normal(size=(1, 1, 256, 192)).astype(np.float32)
+    text = model.text_features("Invoice 2024-117  Total due 1,250.00 EUR")[None] if model.text_dim else None
     for _ in range(10):
-        model.run(tensor)
+        model.run(tensor, text)
     raw = []
     for _ in range(args.calls):
         t = time.perf_counter()
-        model.run(tensor)
+        model.run(tensor, text)
         raw.append(time.perf_counter() - t)
 
     docs = sample_documents()
@@ -71,6 +75,9 @@ def main() -> int:
                     server_total.append(r.timings["total"])
                 results[f"classify_{kind}"] = percentiles(samples)
                 results[f"classify_{kind}_server_side"] = percentiles(server_total)
+                for stage in ("ocr", "text_embedding"):
+                    if stage in r.timings:
+                        results[f"classify_{kind}_{stage}_last_call_ms"] = r.timings[stage] * 1e3
     finally:
         sidecar.kill()
     results["machine"] = {
@@ -80,7 +87,7 @@ def main() -> int:
         "model": model.key,
         "provider": model.provider,
     }
-    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+    Path(out).write_text(json.dumps(results, indent=2) + "\n")
     print(json.dumps(results, indent=2))
     return 0
 
