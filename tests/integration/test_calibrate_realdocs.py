@@ -13,7 +13,7 @@ import json
 import pytest
 
 from sidecar.risk import AcceptanceRule, evaluate, risk_p_value
-from sidecar.risk.offline import OfflineClassifier, find_model, records_of
+from sidecar.risk.offline import OfflineClassifier, find_model, find_named_model, records_of
 from tests.conftest import REAL_DOCS, ROOT
 
 CONFIG = ROOT / "config" / "acceptance-rule.json"
@@ -28,7 +28,11 @@ def test_committed_rule_still_holds_on_real_docs() -> None:
         rule = AcceptanceRule.from_dict(raw)
         model_dir = find_model(ROOT / "models", name, None if version == "*" else version)
         assert model_dir is not None, f"the committed rule names {name}/{version}, which models/ lacks"
-        classifier = OfflineClassifier(model_dir, rules=rule.require_rules)
+        second = None
+        if rule.second_model:  # the agreement gate's model runs too, as in the sidecar
+            second = find_named_model(ROOT / "models", rule.second_model, name)
+            assert second is not None, f"the committed rule needs {rule.second_model}, which models/ lacks"
+        classifier = OfflineClassifier(model_dir, second, rules=rule.require_rules)
         try:
             records = records_of(list(classifier.classify_folder(REAL_DOCS / "files")))
         finally:

@@ -18,7 +18,8 @@ SHIPPED_RULES = ROOT / "config" / "acceptance-rule.json"
 
 def _rule_file(tmp_path: Path, **changes: object) -> Path:
     data = json.loads(SHIPPED_RULES.read_text())
-    rule = {**data["rules"]["2.3"], "ood_threshold": None, **changes}
+    # The shipped 2.3 rule also asks doc-classifier 2.4 to agree; these tests serve 2.3 alone.
+    rule = {**data["rules"]["2.3"], "ood_threshold": None, "require_agreement": False, "second_model": "", **changes}
     path = tmp_path / "rules.json"
     path.write_text(json.dumps({**data, "rules": {"2.3": rule}}))
     return path
@@ -63,3 +64,6 @@ def test_shipped_rules_are_proven_for_the_shipped_versions() -> None:
     for version, rule in rules.items():
         assert rule["model_version"] == version and rule["proven"]
         assert rule["risk_upper"] <= rule["alpha"] and rule["n"] >= 45
+        if rule["require_agreement"]:  # the agreement gate's model ships too, and is in the default split
+            name, _, second = rule["second_model"].rpartition("/")
+            assert (ROOT / "models" / name / second / "model.onnx").is_file() and second != version
