@@ -142,3 +142,22 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
             assert text[0, 256:].any() and not text[1].any()
         preds = infer_batch(model, batch, text)
         assert len(preds) == 2 and all(p.label in LABELS for p in preds)
+
+    # v2.4 is v2.3's graph plus a text head: with no text, its logits are image_weight x v2.3's.
+    v23 = OnnxModel(tmp_path / "models" / "doc-classifier" / "2.3")
+    v24 = OnnxModel(tmp_path / "models" / "doc-classifier" / "2.4")
+    page = np.random.default_rng(3).normal(size=(2, 1, 256, 192)).astype(np.float32)
+    silent = v24.run(page, np.zeros((2, v24.text_dim), np.float32))
+    assert np.allclose(silent.logits, cfg.image_weight * v23.run(page).logits, atol=1e-4)
+    spoken = v24.run(page, np.stack([v24.text_features("Invoice 42  Total due 120.00 EUR")] * 2))
+    assert not np.allclose(spoken.logits, silent.logits)
+
+    # `v24` retrains only 2.4 over the exported 2.3, from the same data.
+    from doctriage_train.__main__ import main
+
+    before = (tmp_path / "models" / "doc-classifier" / "2.3" / "model.onnx").read_bytes()
+    args = ["v24", "--preset", "tiny", "--data", str(tmp_path / "data"), "--models", str(tmp_path / "models")]
+    assert main([*args, "--no-real-docs", "--workers", "1"]) == 0
+    assert (tmp_path / "models" / "doc-classifier" / "2.3" / "model.onnx").read_bytes() == before
+    manifest = json.loads((tmp_path / "models" / "doc-classifier" / "2.4" / "manifest.json").read_text())
+    assert "late fusion" in manifest["architecture"] and manifest["onnx_parity_max_abs"] < 1e-4
