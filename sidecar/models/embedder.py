@@ -1,7 +1,8 @@
 """The pretrained sentence encoder (all-MiniLM-L6-v2, ONNX) behind v2.4's text input.
 
 Hashed tokens only know the words of our synthetic generator; a pretrained encoder knows that
-"Rechnung", "amount due" and "bill to" mean the same kind of page. `make embedder` exports it
+"amount due", "balance payable" and "bill to" belong to the same kind of page (it was trained
+mostly on English: other languages get a weaker signal). `make embedder` exports it
 (scripts/export_embedder.py) into `models/text-embedder/<name>/`, next to the committed
 `embedder.json` that pins its references. It is not a classifier: the registry does not list
 it (no manifest.json); models whose text input names it load it (`embedder_for`).
