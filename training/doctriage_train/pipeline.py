@@ -241,7 +241,8 @@ def run(
     summary: dict[str, Any] = {}
 
     # ---- image models: v2.3 and lite ----
-    image_models: dict[str, Any] = {}
+    # Each model's (logits, embedding) on every page and on the real documents: v2.4 builds on 2.3's.
+    outputs: dict[str, tuple[tuple[Array, Array], tuple[Array, Array] | None]] = {}
     for name, version, factory, epochs in (
         ("doc-classifier", "2.3", doc_cnn, cfg.epochs),
         ("doc-classifier-lite", "1.0", lite_cnn, cfg.lite_epochs),
@@ -265,9 +266,9 @@ def run(
             ),
             4,
         )
-        if real is not None:
-            rl, re_ = predict_image(model, real.x.astype(np.float16))
-            quality["real_docs"] = metrics(real.y, Scored(rl, re_), calibration, ood)
+        real_out = predict_image(model, real.x.astype(np.float16)) if real is not None else None
+        if real is not None and real_out is not None:
+            quality["real_docs"] = metrics(real.y, Scored(*real_out), calibration, ood)
         target = models_dir / name / version
         target.mkdir(parents=True, exist_ok=True)
         diff = export_image(model, target / "model.onnx")
@@ -285,14 +286,12 @@ def run(
         )
         write_manifest(target, manifest)
         write_model_card(target, manifest)
-        image_models[name] = model
+        outputs[name] = ((logits, emb), real_out)
         summary[f"{name}/{version}"] = quality
         log(f"{name} {version}: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
 
     # ---- v2.4: v2.3 + a text head ----
-    trunk = image_models["doc-classifier"]
-    image = predict_image(trunk, ds.x)
-    real_image = predict_image(trunk, real.x.astype(np.float16)) if real is not None else None
+    image, real_image = outputs["doc-classifier"]
     summary["doc-classifier/2.4"] = train_v24(
         ds, image, models_dir, cfg, data_cfg, real=real, real_image=real_image, workers=workers, log=log, t0=t0
     )
