@@ -4,7 +4,6 @@ package's own pipeline, its pinned references, and how models that name it load 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -124,12 +123,3 @@ def test_a_model_whose_embedder_is_missing_fails_its_own_load(tmp_path: Path) ->
 def test_a_text_width_that_does_not_add_up_is_refused(tmp_path: Path) -> None:
     with pytest.raises(FailedPrecondition, match="hash_dim"):
         OnnxModel(write_tiny_model(tmp_path, text_dim=64 + 384, embedder=EMBEDDER, embedder_dim=200))
-
-
-def test_importing_the_ocr_module_leaves_openmp_alone() -> None:
-    """Regression: the OCR module capped OMP_THREAD_LIMIT at import, and torch in the same process
-    (training) then stalled for minutes. Only creating an OCR engine may set it."""
-    code = "import os, sidecar.pipeline.features, sidecar.pipeline.ocr; print(os.environ.get('OMP_THREAD_LIMIT'))"
-    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "None"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,3 +135,13 @@ def test_engine_from_settings() -> None:
         assert os.environ["OMP_THREAD_LIMIT"] == "1"
     finally:
         engine.close()
+
+
+def test_importing_the_ocr_module_leaves_openmp_alone() -> None:
+    """Regression: the OCR module capped OMP_THREAD_LIMIT at import, and torch in the same process
+    (training) then stalled for minutes. Only creating an OCR engine may set it."""
+    code = "import os, sidecar.pipeline.features, sidecar.pipeline.ocr; print(os.environ.get('OMP_THREAD_LIMIT'))"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_THREAD_LIMIT"}
+    root = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True, cwd=root)
+    assert out.stdout.strip() == "None"
