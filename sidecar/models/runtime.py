@@ -19,6 +19,7 @@ import onnxruntime as ort
 
 from sidecar.errors import FailedPrecondition
 from sidecar.models.embedder import TextEmbedder, embedder_for, locate
+from sidecar.models.lexicon import Lexicon
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
 from sidecar.texthash import text_features
 
@@ -65,22 +66,40 @@ class ModelOutput:
 
 
 def text_rows(
-    texts: list[str | None], spec: dict[str, Any], dim: int, embedder: TextEmbedder | None = None
+    texts: list[str | None],
+    spec: dict[str, Any],
+    dim: int,
+    embedder: TextEmbedder | None = None,
+    lexicon: Lexicon | None = None,
 ) -> npt.NDArray[np.float32]:
     """The `text` input for these texts, as the manifest's `inputs.text` describes it (training and
-    serving share this): hashed tokens, then the sentence embedding when the spec names one.
-    A text-less page gets an all-zero row."""
+    serving share this): hashed tokens, then the keyword-lexicon features when the spec names a
+    lexicon, then the sentence embedding when it names an embedder. A text-less page gets an
+    all-zero row."""
     params = {k: int(spec[k]) for k in ("ngram_min", "ngram_max", "max_chars") if k in spec}
-    semantic = spec.get("embedding")
-    hash_dim = int(spec.get("hash_dim", dim)) if semantic else dim
+    hash_dim, lex_dim, _ = text_blocks(spec, dim)
     rows = np.zeros((len(texts), dim), np.float32)
     for i, text in enumerate(texts):
         rows[i, :hash_dim] = text_features(text, dim=hash_dim, **params)
-    if semantic:
+    if lex_dim:
+        if lexicon is None:
+            raise FailedPrecondition("this model's text input needs its keyword lexicon")
+        for i, text in enumerate(texts):
+            rows[i, hash_dim : hash_dim + lex_dim] = lexicon.features(text)
+    if spec.get("embedding"):
         if embedder is None:
             raise FailedPrecondition("this model's text input needs the text embedder")
-        rows[:, hash_dim:] = embedder.embed_many([t or "" for t in texts])
+        rows[:, hash_dim + lex_dim :] = embedder.embed_many([t or "" for t in texts])
     return rows
+
+
+def text_blocks(spec: dict[str, Any], dim: int) -> tuple[int, int, int]:
+    """(hashed, lexicon, embedding) column counts of a `text` input `dim` wide, in that order."""
+    lex_dim = int(spec["lexicon"]["dim"]) if spec.get("lexicon") else 0
+    if not spec.get("embedding"):
+        return dim - lex_dim, lex_dim, 0
+    hash_dim = int(spec.get("hash_dim", dim))
+    return hash_dim, lex_dim, dim - hash_dim - lex_dim
 
 
 class OnnxModel:
@@ -110,12 +129,19 @@ class OnnxModel:
             raise FailedPrecondition(f"model {self.key} lacks the 'image' input or the 'logits' output")
         self.text_spec: dict[str, Any] = self.manifest.raw.get("inputs", {}).get("text", {}) or {}
         self.embedder: TextEmbedder | None = None
-        semantic = self.text_spec.get("embedding")
+        self.lexicon: Lexicon | None = None
+        semantic, lexicon = self.text_spec.get("embedding"), self.text_spec.get("lexicon")
+        if lexicon and self.text_dim:
+            self.lexicon = Lexicon.load(directory / str(lexicon.get("file", "lexicon.json")))
+            if self.lexicon.dim != int(lexicon["dim"]):
+                raise FailedPrecondition(f"model {self.key}: lexicon.json gives {self.lexicon.dim} features")
         if semantic and self.text_dim:
             # models/<name>/<version>/ → models/<embedder path>
             self.embedder = embedder_for(locate(directory.parent.parent, str(semantic["embedder"])))
-            if int(self.text_spec.get("hash_dim", 0)) + self.embedder.dim != self.text_dim:
-                raise FailedPrecondition(f"model {self.key}: text input width does not match hash_dim + embedder")
+            if sum(text_blocks(self.text_spec, self.text_dim)[:2]) + self.embedder.dim != self.text_dim:
+                raise FailedPrecondition(
+                    f"model {self.key}: text input width does not match hash_dim + lexicon + embedder"
+                )
 
     @property
     def key(self) -> str:
@@ -129,8 +155,8 @@ class OnnxModel:
         return int(shape[1])
 
     def text_features(self, text: str | None) -> npt.NDArray[np.float32]:
-        """One row of this model's `text` input (CPU work: hashing, and the encoder when it has one)."""
-        row: npt.NDArray[np.float32] = text_rows([text], self.text_spec, self.text_dim, self.embedder)[0]
+        """One row of this model's `text` input (CPU work: hashing, the lexicon, the encoder when it has one)."""
+        row: npt.NDArray[np.float32] = text_rows([text], self.text_spec, self.text_dim, self.embedder, self.lexicon)[0]
         return row
 
     def run(self, images: npt.NDArray[np.float32], text: npt.NDArray[np.float32] | None = None) -> ModelOutput:

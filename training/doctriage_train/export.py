@@ -48,8 +48,8 @@ def export_late_fusion(
     path: Path,
     weight: npt.NDArray[np.float32],
     bias: npt.NDArray[np.float32],
+    scale: npt.NDArray[np.float32],
     hash_dim: int,
-    hash_scale: float,
     image_weight: float,
 ) -> float:
     """v2.4 = the exported v2.3 graph, unchanged, plus a linear text head (train.late_fusion in ONNX).
@@ -63,13 +63,11 @@ def export_late_fusion(
         node.output[:] = [rename.get(n, n) for n in node.output]
     del graph.output[:]
     width, labels = weight.shape
-    scale = np.ones(width, np.float32)
-    scale[:hash_dim] = hash_scale
     graph.initializer.extend(
         [
             numpy_helper.from_array(weight.astype(np.float32), "text_w"),
             numpy_helper.from_array(bias.astype(np.float32), "text_b"),
-            numpy_helper.from_array(scale, "text_scale"),
+            numpy_helper.from_array(scale.astype(np.float32), "text_scale"),
             numpy_helper.from_array(np.array(image_weight, np.float32), "image_weight"),
             numpy_helper.from_array(np.array(0.0, np.float32), "zero"),
             numpy_helper.from_array(np.array([1], np.int64), "axis1"),
@@ -112,7 +110,7 @@ def export_late_fusion(
     t[2, :hash_dim] = 0.0
     image = ort.InferenceSession(str(image_onnx), providers=["CPUExecutionProvider"])
     il, ie = image.run(["logits", "embedding"], {"image": x})
-    want_l, want_e = late_fusion(il, ie, t, weight, bias, hash_dim, hash_scale, image_weight)
+    want_l, want_e = late_fusion(il, ie, t, weight, bias, scale, hash_dim, image_weight)
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got_l, got_e = sess.run(["logits", "embedding"], {"image": x, "text": t})
     return float(max(np.abs(got_l - want_l).max(), np.abs(got_e - want_e).max()))

@@ -43,13 +43,25 @@ def set_memory_format(model: nn.Module, fmt: torch.memory_format) -> None:
 
 
 def _augment(x: torch.Tensor, g: torch.Generator) -> torch.Tensor:
-    """Cheap batch jitter on top of the rendered degradations: shifts and contrast/brightness."""
+    """Batch jitter on top of the rendered degradations, per sample: a small rotation, zoom and shift
+    (pages are never framed the same way twice), blur or sensor noise, then contrast/brightness."""
     n = x.shape[0]
-    dy, dx = (int(v) for v in torch.randint(-8, 9, (2,), generator=g))
-    x = torch.roll(x, shifts=(dy, dx), dims=(2, 3))
+    angle = (torch.rand(n, generator=g) - 0.5) * (2 * math.pi / 180 * 4)  # +-4 degrees
+    zoom = 1 + (torch.rand(n, generator=g) - 0.5) * 0.3  # 0.85-1.15
+    shift = (torch.rand(n, 2, generator=g) - 0.5) * 0.12
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, shift[:, 0]], 1), torch.stack([sin, cos, shift[:, 1]], 1)], 1)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    # Outside the page: the normalised white of the paper (+1), as a zoomed-out page on a scanner.
+    x = F.grid_sample(x - 1, grid, mode="bilinear", padding_mode="zeros", align_corners=False) + 1
+    pick = torch.rand(n, generator=g)
+    blurred = F.avg_pool2d(x, 3, 1, 1, count_include_pad=False)
+    x = torch.where((pick < 0.25).view(n, 1, 1, 1), blurred, x)
+    noise = torch.randn(x.shape, generator=g) * (torch.rand(n, 1, 1, 1, generator=g) * 0.08)
+    x = torch.where((pick > 0.75).view(n, 1, 1, 1), x + noise, x)
     a = 1 + (torch.rand(n, 1, 1, 1, generator=g) - 0.5) * 0.4
     b = (torch.rand(n, 1, 1, 1, generator=g) - 0.5) * 0.4
-    return x * a + b
+    return (x * a + b).contiguous(memory_format=torch.channels_last)
 
 
 def _schedule(opt: torch.optim.Optimizer, total: int, peak: float) -> Callable[[int], None]:
@@ -121,11 +133,14 @@ def predict_image(model: PageCNN, x: npt.NDArray[np.float16], batch: int = 256) 
     return np.concatenate(logits).astype(np.float32), np.concatenate(embeds).astype(np.float32)
 
 
-def text_head_input(text: Array, hash_dim: int, hash_scale: float) -> Array:
-    """The text row as the head reads it: hashed-token columns scaled by `hash_scale`."""
-    out = np.array(text, dtype=np.float32, copy=True)
-    out[:, :hash_dim] *= hash_scale
-    return out
+def column_scale(width: int, hash_dim: int, lex_dim: int, hash_scale: float, emb_scale: float) -> Array:
+    """Per-column factor of the text row as the head reads it: hashed tokens x `hash_scale`, lexicon
+    features x 1, sentence embedding x `emb_scale` (the head's one L2 penalty then weighs the blocks
+    differently: the lexicon, which carries over to real pages best, is the cheapest to use)."""
+    scale = np.ones(width, np.float32)
+    scale[:hash_dim] = hash_scale
+    scale[hash_dim + lex_dim :] = emb_scale
+    return scale
 
 
 def train_text_head(
@@ -163,14 +178,14 @@ def late_fusion(
     text: Array,
     weight: Array,
     bias: Array,
+    scale: Array,
     hash_dim: int,
-    hash_scale: float,
     image_weight: float,
 ) -> tuple[Array, Array]:
     """v2.4 in numpy, exactly as export.export_late_fusion builds it in ONNX:
-    logits = image_weight * v2.3 logits + [row has text] * head(text);
-    embedding = [v2.3 embedding | sentence embedding]."""
+    logits = image_weight * v2.3 logits + [row has text] * head(text * scale);
+    embedding = [v2.3 embedding | text row without its hashed columns (lexicon, sentence embedding)]."""
     has = (np.abs(text).sum(axis=1, keepdims=True) > 0).astype(np.float32)
-    logits = image_weight * image_logits + has * (text_head_input(text, hash_dim, hash_scale) @ weight + bias)
+    logits = image_weight * image_logits + has * ((text * scale) @ weight + bias)
     embedding = np.concatenate([image_embedding, text[:, hash_dim:]], axis=1)
     return logits.astype(np.float32), embedding.astype(np.float32)
