@@ -17,7 +17,16 @@ import numpy.typing as npt
 from faker import Faker
 
 from doctriage_train.render import PAGE_SIZES, Doc, Style
-from doctriage_train.vocab import FAKER_LOCALES, FIELDS, OTHER_TITLES, TITLES
+from doctriage_train.vocab import (
+    EXTRA,
+    FAKER_LOCALES,
+    FIELDS,
+    LETTER_GREETINGS,
+    LETTER_OPENINGS,
+    OTHER_EXTRA,
+    OTHER_TITLES,
+    TITLES,
+)
 
 # Genres of `other`. UNSEEN ones never enter training or validation: they measure the OOD path.
 OTHER_GENRES = (
@@ -120,6 +129,23 @@ def _footer(d: Doc, f: Faker, r: random.Random, lines: int) -> None:
         y = d.text(d.s.margin, y, f"{f.company()} - {f.phone_number()} - {f.iban()}", size=d.s.base * 0.7, grey=90)
 
 
+def _extras(d: Doc, f: Faker, r: random.Random, phrases: list[dict[str, str]], x: float, y: float, n: int) -> float:
+    """`n` of `phrases` as "label: value" lines (short ones) or notes (long ones); returns the y below."""
+    lang = d.s.lang
+    for phrase in r.sample(phrases, min(n, len(phrases))):
+        if y > d.h - d.s.margin - 12:
+            break
+        text = phrase[lang]
+        if len(text) > 24 or r.random() < 0.25:
+            y = d.text(x, y, text, size=d.s.base * 0.9, italic=r.random() < 0.3)
+            continue
+        value = r.choice(
+            [str(r.randint(1000, 9_999_999)), _date(f, lang), f.company()[:28], d.money(r.uniform(1, 3000)), f.iban()]
+        )
+        y = d.text(x, y, f"{d.label(text.rstrip(':'))} {value}", size=d.s.base * 0.9)
+    return y
+
+
 def _page(lr: random.Random) -> tuple[float, float]:
     return PAGE_SIZES[lr.choices(["a4", "letter", "a5", "legal"], weights=[6, 3, 1, 1])[0]]
 
@@ -128,7 +154,14 @@ def _page(lr: random.Random) -> tuple[float, float]:
 
 
 def _invoice_like(
-    d: Doc, lr: random.Random, r: random.Random, f: Faker, title: str, fields: list[dict[str, str]], totals: bool
+    d: Doc,
+    lr: random.Random,
+    r: random.Random,
+    f: Faker,
+    title: str,
+    fields: list[dict[str, str]],
+    totals: bool,
+    extra: list[dict[str, str]],
 ) -> list[str]:
     lang, m = d.s.lang, d.s.margin
     company = f.company()
@@ -172,6 +205,7 @@ def _invoice_like(
         for k, v in tot:
             d.text(d.w / 2, y, k, bold=k == tot[-1][0])
             y = d.text(d.w / 2, y, d.money(v), align="R", w=d.w / 2 - m)
+    y = _extras(d, f, r, extra, m if lr.random() < 0.6 else d.w / 2, y + 3, r.randint(1, 4))
     if lr.random() < 0.6:
         y = d.para(m, y + 4, d.w - 2 * m, f.paragraph(nb_sentences=r.randint(1, 3)), size=d.s.base * 0.85)
     if lr.random() < 0.4:
@@ -209,6 +243,7 @@ def _receipt(lr: random.Random, r: random.Random, f: Faker, style: Style) -> Doc
         lab = next(fl[lang] for fl in FIELDS["receipt"] if fl["en"] == k)
         d.text(2, y, lab, bold=k == "TOTAL", size=style.base * (1.3 if k == "TOTAL" else 1))
         y = d.text(2, y, d.money(total * r.uniform(0.05, 1.1)), align="R", w=width - 4, bold=k == "TOTAL")
+    y = _extras(d, f, r, EXTRA["receipt"], 2, y + 1, r.randint(1, 5))
     if lr.random() < 0.6:
         d.barcode(8, y + 3, width - 16, 10, r)
         y += 15
@@ -257,7 +292,8 @@ def _bank_statement(d: Doc, lr: random.Random, r: random.Random, f: Faker) -> No
         rows.append([" ".join(cells[:2]), *cells[2:], d.money(bal)])
     head = [" ".join(head[:2]), *head[2:]]
     y = d.table(m, y, d.w - 2 * m, head, rows)
-    d.kv(m, y + 2, d.w / 2, [(fl["Closing balance"], d.money(bal))])
+    y = d.kv(m, y + 2, d.w / 2, [(fl["Closing balance"], d.money(bal))])
+    _extras(d, f, r, EXTRA["bank_statement"], m, y + 2, r.randint(1, 4))
     _footer(d, f, r, lr.randint(0, 2))
 
 
@@ -308,6 +344,7 @@ def _payslip(d: Doc, lr: random.Random, r: random.Random, f: Faker) -> None:
         d.w / 2 - m,
         [(fl["Gross pay"], d.money(gross)), (fl["Net pay"], d.money(gross * 0.68))],
     )
+    y = _extras(d, f, r, EXTRA["payslip"], m, y + 2, r.randint(1, 4))
     if lr.random() < 0.5:
         d.box(m, y + 2, d.w - 2 * m, 12, fill=min(235, d.s.accent + 60))
         d.text(m + 2, y + 4, f"{fl['Net pay']}: {d.money(gross * 0.68)}  {f.iban()}", bold=True)
@@ -445,6 +482,7 @@ def _utility(d: Doc, lr: random.Random, r: random.Random, f: Faker) -> None:
             hh = r.uniform(3, 20)
             d.box(m + i * 7, base - hh, 5, hh, fill=d.s.accent, border=False)
         y = base + 3
+    _extras(d, f, r, EXTRA["utility_bill"], m, y + 3, r.randint(1, 4))
     if lr.random() < 0.5:
         d.barcode(m, d.h - m - 30, 60, 12, r)
     _footer(d, f, r, lr.randint(1, 3))
@@ -477,7 +515,7 @@ def _tax_form(d: Doc, lr: random.Random, r: random.Random, f: Faker) -> None:
             d.box(m, y, d.w - 2 * m, lh, fill=min(225, d.s.accent + 40), border=False)
             y = d.text(m + 1, y + 0.5, f"Part {n} " + r.choice(fl), bold=True) + 2
             continue
-        label = f"{n} {r.choice(fl)}"
+        label = f"{n} {r.choice(fl) if r.random() < 0.75 else r.choice(EXTRA['tax_form'])[lang]}"
         d.text(m, y, label[:60], size=d.s.base * 0.85)
         if kind == "line":
             d.box(d.w - m - 45, y - 0.5, 45, lh * 0.8)
@@ -513,15 +551,23 @@ def _letter(d: Doc, lr: random.Random, r: random.Random, f: Faker) -> None:
     y = d.text(m, y + 6, f"{f.city()}, {_date(f, lang)}", align=lr.choice("LR")) + 4
     subject = _t(TITLES["letter"], lr, lang)
     y = d.text(m, y, f"{subject} {f.sentence(nb_words=r.randint(3, 8))}".strip(), bold=True) + 3
-    greet = fl["Dear"] + (f" {f.name()}," if lang in ("en", "es") else "")
-    y = d.text(m, y, greet) + 2
-    for _ in range(r.randint(2, 6)):
+    salutation = lr.random()
+    if salutation < 0.6:
+        y = d.text(m, y, fl["Dear"] + (f" {f.name()}," if lang in ("en", "es") else "")) + 2
+    elif salutation < 0.85:
+        y = d.text(m, y, _t(LETTER_GREETINGS, lr, lang)) + 2
+    opening = _t(LETTER_OPENINGS, r, lang) + " " if r.random() < 0.7 else ""
+    for i in range(r.randint(2, 6)):
         if y > d.h - m - 40:
             break
-        y = d.para(m, y, d.w - 2 * m, f.paragraph(nb_sentences=r.randint(2, 6)), align=lr.choice("LJ")) + 2
-    y = d.text(m, y + 3, r.choice([fl["Sincerely"], fl["Yours faithfully"]]))
+        body = (opening if i == 0 else "") + f.paragraph(nb_sentences=r.randint(2, 6))
+        y = d.para(m, y, d.w - 2 * m, body, align=lr.choice("LJ")) + 2
+    closings = [fl["Sincerely"], fl["Yours faithfully"], EXTRA["letter"][0][lang], EXTRA["letter"][1][lang]]
+    y = d.text(m, y + 3, r.choice(closings))
     d.scribble(m, y + 2, 35, 7, r)
-    d.text(m, y + 11, f.name())
+    y = d.text(m, y + 11, f.name())
+    if r.random() < 0.4:
+        _extras(d, f, r, EXTRA["letter"][2:], m, y + 4, r.randint(1, 2))
     if lr.random() < 0.4:
         _footer(d, f, r, 1)
 
@@ -540,6 +586,7 @@ def _other(genre: str, d: Doc, lr: random.Random, r: random.Random, f: Faker) ->
             OTHER_TITLES[genre][0][lang],
             FIELDS["invoice"][3:] + FIELDS["invoice"][:2],
             totals=genre != "delivery_note",
+            extra=OTHER_EXTRA[genre] * 2 + EXTRA["invoice"][:8],
         )
         return
     title = OTHER_TITLES[genre][0][lang] if genre in OTHER_TITLES else f.catch_phrase()
@@ -694,7 +741,9 @@ def generate(label: str, layout_id: int, instance: int, genre: str | None = None
     else:
         d = Doc(style, size)
         if label == "invoice":
-            _invoice_like(d, lr, r, f, _t(TITLES["invoice"], lr, lang), FIELDS["invoice"], totals=True)
+            _invoice_like(
+                d, lr, r, f, _t(TITLES["invoice"], lr, lang), FIELDS["invoice"], totals=True, extra=EXTRA["invoice"]
+            )
         elif label == "bank_statement":
             _bank_statement(d, lr, r, f)
         elif label == "payslip":
