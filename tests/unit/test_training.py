@@ -135,11 +135,16 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
         batch = np.zeros((2, 1, 256, 192), np.float32)
         text = None
         if manifest["needs_text"]:
-            # hashed tokens, then the pretrained sentence embedding (make embedder), through the
-            # serving function: a real text row, not zeros
-            assert model.text_dim == 256 + 384 and model.embedder is not None
+            # hashed tokens, the keyword lexicon shipped beside the model, then the pretrained sentence
+            # embedding (make embedder), through the serving function: a real text row, not zeros
+            assert (target / "lexicon.json").is_file() and model.lexicon is not None
+            lex = model.lexicon.dim
+            assert model.text_dim == 256 + lex + 384 and model.embedder is not None
             text = np.stack([model.text_features("Invoice 42  Total due 120.00 EUR"), model.text_features(None)])
-            assert text[0, 256:].any() and not text[1].any()
+            assert text[0, 256 + lex :].any() and not text[1].any()
+            names = model.lexicon.feature_names
+            invoice_names = 256 + names.index("invoice/log_count")
+            assert text[0, invoice_names] > 0 and text[0, 256 + names.index("letter/log_count")] == 0
         preds = infer_batch(model, batch, text)
         assert len(preds) == 2 and all(p.label in LABELS for p in preds)
 
@@ -161,3 +166,25 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     assert (tmp_path / "models" / "doc-classifier" / "2.3" / "model.onnx").read_bytes() == before
     manifest = json.loads((tmp_path / "models" / "doc-classifier" / "2.4" / "manifest.json").read_text())
     assert "late fusion" in manifest["architecture"] and manifest["onnx_parity_max_abs"] < 1e-4
+
+
+def test_calibration_refitted_on_real_documents_is_reported_cross_validated() -> None:
+    pytest.importorskip("torch")
+    from doctriage_train.pipeline import calibrate_on_real
+
+    from sidecar.models.calibration import calibrate, fit_temperature
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, len(LABELS), 90)
+    # over-confident logits: right 60 % of the time, always with a margin of 8
+    pred = np.where(rng.random(90) < 0.6, y, (y + 1) % len(LABELS))
+    logits = np.zeros((90, len(LABELS)), np.float32)
+    logits[np.arange(90), pred] = 8.0
+    synthetic = {"method": "temperature", "temperature": 1.0, "fitted_on": "synthetic validation layouts (n=9)"}
+    calibration, cv = calibrate_on_real(synthetic, logits, y)
+    assert calibration["temperature"] == pytest.approx(fit_temperature(logits, y), abs=1e-4)
+    assert calibration["temperature"] > 2.0 and calibration["synthetic_temperature"] == 1.0
+    assert "real documents" in calibration["fitted_on"] and "n=90" in calibration["fitted_on"]
+    assert (cv.argmax(1) == pred).all() and not np.allclose(cv, logits)  # rescaled per fold, same answers
+    confidence = calibrate(cv, calibration).max(axis=1)
+    assert abs(confidence.mean() - 0.6) < 0.1  # honest on average, unlike the synthetic temperature's ~1.0

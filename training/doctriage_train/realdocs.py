@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +16,8 @@ import numpy as np
 import numpy.typing as npt
 
 from doctriage_train import LABELS
-from doctriage_train.dataset import preprocess
+from doctriage_train.dataset import inspect, preprocess, read_back
+from sidecar.pipeline.ocr import needs_ocr
 
 LABEL_MAP = {"id_card": "identity_document"}
 
@@ -40,36 +38,15 @@ class RealDocs:
     x: npt.NDArray[np.float32]
     y: npt.NDArray[np.int64]
     text: list[str]  # PDF text layer ("" when none)
-    ocr: list[str]  # tesseract on the decoded page when there is no text layer ("" when unavailable)
+    ocr: list[str]  # the sidecar's OCR when the page has no text layer ("" when unavailable)
     files: list[str]
     kinds: list[str]
     failed: list[str]
 
 
-def _ocr(image: npt.NDArray[np.uint8]) -> str:
-    if shutil.which("tesseract") is None:
-        return ""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    try:
-        proc = subprocess.run(
-            ["tesseract", "stdin", "stdout", "-l", "eng+deu+fra+spa", "--psm", "3"],
-            input=buf.getvalue(),
-            capture_output=True,
-            timeout=60,
-            check=False,
-            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return proc.stdout.decode("utf-8", "replace").strip()
-
-
 def load(root: Path | None = None, with_ocr: bool = False, ocr_cache: Path | None = None) -> RealDocs | None:
-    """Every real document through the sidecar's preprocessing; OCR (tesseract) results are cached by
-    content digest in `ocr_cache` (a JSON file) because they cost seconds a page."""
+    """Every real document through the sidecar's preprocessing; OCR results (the sidecar's OcrEngine,
+    as serving runs it) are cached by content digest in `ocr_cache` (a JSON file): seconds a page."""
     root = root or default_root()
     if root is None:
         return None
@@ -82,18 +59,20 @@ def load(root: Path | None = None, with_ocr: bool = False, ocr_cache: Path | Non
             if label not in LABELS or not path.is_file():
                 failed.append(row["file"])
                 continue
+            content = path.read_bytes()
             try:
-                tensor, page = preprocess(path.read_bytes())
+                inspection = inspect(content)
+                tensor, page = preprocess(content, inspection)
             except Exception:  # noqa: BLE001 - a file the sidecar would refuse is reported, not fatal
                 failed.append(row["file"])
                 continue
             xs.append(tensor)
             ys.append(LABELS.index(label))
             texts.append(page.text or "")
-            if with_ocr and not page.text:
-                key = hashlib.sha256(page.image.tobytes()).hexdigest()
+            if with_ocr and needs_ocr(page):
+                key = hashlib.sha256(content).hexdigest()
                 if key not in cache:
-                    cache[key] = _ocr(page.image)
+                    cache[key] = read_back(content, inspection)  # the sidecar's own OCR, as serving reads it
                 ocrs.append(cache[key])
             else:
                 ocrs.append("")
