@@ -4,7 +4,7 @@ from sidecar.risk.audit import AuditEstimate, AuditEstimator, AuditSampler, esti
 from sidecar.risk.bounds import clopper_pearson, clopper_pearson_lower, clopper_pearson_upper, risk_p_value
 from sidecar.risk.ltt import CalibrationRecord, data_digest, evaluate, fit_rule
 from sidecar.risk.recalibrate import Recalibration, ResolvedItem, recalibrate, representative_sample
-from sidecar.risk.rule import NEVER, AcceptanceRule, PredictionFeatures, apply_rule
+from sidecar.risk.rule import NEVER, AcceptanceRule, PredictionFeatures, apply_rule, deferring
 
 __all__ = [
     "NEVER",
@@ -21,6 +21,7 @@ __all__ = [
     "clopper_pearson_lower",
     "clopper_pearson_upper",
     "data_digest",
+    "deferring",
     "estimate",
     "evaluate",
     "fit_rule",

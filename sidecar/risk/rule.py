@@ -70,7 +70,7 @@ class AcceptanceRule:
 
     def describe(self) -> str:
         if not self.proven:
-            return (
+            return self.note or (
                 f"no rule proven at alpha={self.alpha:g} delta={self.delta:g} on n={self.n}: everything goes to review"
             )
         return (
@@ -191,3 +191,23 @@ def apply_rule(rule: AcceptanceRule, features: PredictionFeatures) -> tuple[bool
     if reasons:
         return False, tuple(reasons)
     return True, ("RISK_CONTROLLED",)
+
+
+def deferring(rule: AcceptanceRule, to: str) -> AcceptanceRule:
+    """`rule`'s version accepts nothing itself: its answers go to review, and on through the cascade
+    (traffic.escalate_to) to `to`, whose own rule decides. Then the cascade accepts exactly what `to`'s
+    rule accepts, and that rule's guarantee is the system's; two rules that each accept would add
+    their risks. The note keeps what `rule` alone would have proven."""
+    alone = rule.describe() if rule.proven else "nothing provable"
+    return replace(
+        rule,
+        proven=False,
+        confidence_threshold=NEVER,
+        per_label={},
+        accepted=0,
+        silent_failures=0,
+        coverage=0.0,
+        risk_upper=1.0,
+        note=f"defers to {to}: accepts nothing itself, its answers escalate to {to} (traffic.escalate_to) "
+        f"and that version's rule decides; alone it would have: {alone}",
+    )

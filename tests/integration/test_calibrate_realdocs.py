@@ -23,8 +23,8 @@ CONFIG = ROOT / "config" / "acceptance-rule.json"
 @pytest.mark.timeout(600)
 def test_committed_rule_still_holds_on_real_docs() -> None:
     config = json.loads(CONFIG.read_text())
-    name = config["calibration"].get("model", "doc-classifier")
     for version, raw in config["rules"].items():
+        name = config["calibration"][version].get("model", "doc-classifier")
         rule = AcceptanceRule.from_dict(raw)
         model_dir = find_model(ROOT / "models", name, None if version == "*" else version)
         assert model_dir is not None, f"the committed rule names {name}/{version}, which models/ lacks"

@@ -36,7 +36,7 @@ def test_calibrate_apply_and_decide(tmp_path: Path) -> None:
         rule = AcceptanceRule.from_dict(written["rules"]["2.3"])
         # 50 documents, no failure: proven at 5 % (needs >= 45), everything accepted.
         assert rule.proven and rule.coverage == 1.0 and rule.n == 50 and rule.silent_failures == 0
-        assert written["calibration"]["mode"] == "server" and written["audit_rate"] == 0.01
+        assert written["calibration"]["2.3"]["mode"] == "server" and written["audit_rate"] == 0.01
         live = admin.GetThresholds(admin_pb2.GetThresholdsRequest(model_version="2.3"))
         assert live.HasField("rule") and live.rule.proven and live.rule.alpha == 0.05
         assert live.rule.data_digest == rule.data_digest and "learn-then-test" in live.provenance

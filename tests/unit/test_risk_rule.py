@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 
 import pytest
 
-from sidecar.risk import NEVER, AcceptanceRule, CalibrationRecord, PredictionFeatures, apply_rule, evaluate, fit_rule
+from sidecar.risk import (
+    NEVER,
+    AcceptanceRule,
+    CalibrationRecord,
+    PredictionFeatures,
+    apply_rule,
+    deferring,
+    evaluate,
+    fit_rule,
+)
 
 
 def _rule(**kw: object) -> AcceptanceRule:
@@ -32,6 +43,27 @@ def test_gates() -> None:
         "RULES_NOT_EVALUATED",
     )
     assert apply_rule(agreeing, PredictionFeatures("invoice", 0.99, 0.0, "invoice", False))[1] == ("RULES_NOT_PASSED",)
+
+
+def test_a_deferring_rule_accepts_nothing_and_says_where_answers_go(tmp_path: Path) -> None:
+    own = _rule(confidence_threshold=0.3, accepted=12, coverage=0.2, risk_upper=0.04, model_version="2.3")
+    rule = AcceptanceRule.from_dict(deferring(own, "doc-classifier/2.4").to_dict())  # survives the file
+    assert not rule.proven and rule.accepted == 0 and rule.coverage == 0.0 and rule.confidence_threshold == NEVER
+    assert apply_rule(rule, PredictionFeatures("invoice", 1.0)) == (False, ("NO_PROVEN_RULE",))
+    assert rule.describe().startswith("defers to doc-classifier/2.4") and own.describe() in rule.describe()
+    records = [CalibrationRecord("invoice", "invoice", 0.99, 0.0)] * 20
+    assert evaluate(rule, records)["accepted"] == 0
+
+    # one thresholds file holds every version: writing 2.3's keeps 2.4's rule and calibration summary
+    from doctriage.calibrate import read_config, write_config
+
+    path = tmp_path / "rules.json"
+    write_config(path, {"2.4": own}, 0.01, {"mode": "offline", "model": "doc-classifier"})
+    write_config(path, {"2.3": rule}, 0.02, {"mode": "server", "model": "doc-classifier"})
+    rules, audit_rate = read_config(path)
+    assert set(rules) == {"2.3", "2.4"} and rules["2.4"].proven and not rules["2.3"].proven and audit_rate == 0.02
+    written = json.loads(path.read_text())
+    assert written["calibration"]["2.4"]["mode"] == "offline" and written["calibration"]["2.3"]["mode"] == "server"
 
 
 def test_unproven_rule_accepts_nothing() -> None:

@@ -138,11 +138,21 @@ def fit_rules(
 
 
 def write_config(path: Path, rules: dict[str, AcceptanceRule], audit_rate: float, source: dict[str, Any]) -> None:
+    """Write (or update) the thresholds file: these versions' rules and calibration summaries replace
+    theirs, other versions' entries are kept (one file holds the rules of every served version)."""
+    keys = [version or "*" for version in rules]
+    old: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    if old.get("format") != CONFIG_FORMAT:
+        old = {}
+    calibration = {k: v for k, v in (old.get("calibration") or {}).items() if isinstance(v, dict) and k not in keys}
     data = {
         "format": CONFIG_FORMAT,
         "audit_rate": audit_rate,
-        "rules": {version or "*": rule.to_dict() for version, rule in rules.items()},
-        "calibration": source,
+        "rules": {
+            **{k: v for k, v in (old.get("rules") or {}).items() if k not in keys},
+            **{version or "*": rule.to_dict() for version, rule in rules.items()},
+        },
+        "calibration": {**calibration, **{k: source for k in keys}},
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
@@ -305,6 +315,9 @@ def command(args: argparse.Namespace) -> int:
         per_label_min=args.per_label_min,
         second_model=_qualified(args.second_model, args.model),
     )
+    if args.defer_to:
+        to = _qualified(args.defer_to, args.model)
+        rules = {version: _risk().deferring(rule, to) for version, rule in rules.items()}
     source = {"mode": mode, "model": model_name, "dir": root.name, **_summary(samples)}
     out = Path(args.output)
     write_config(out, rules, args.audit_rate, source)
@@ -345,6 +358,12 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--per-label-min", type=int, default=None, help="own threshold for labels with >= N docs")
     p.add_argument("--no-ood", action="store_true", help="no OOD gate in the rule (the engine's still applies)")
     p.add_argument("--no-ocr", action="store_true", help="--offline: no OCR for pages without a text layer")
+    p.add_argument(
+        "--defer-to",
+        default=None,
+        metavar="VERSION",
+        help="write a rule that accepts nothing: this version's answers escalate to VERSION, whose rule decides",
+    )
     p.add_argument("--records", default=None, help="also write the per-document records (JSON lines) here")
     p.add_argument("--json", action="store_true", help="print the rules as JSON")
     p.set_defaults(func=command)
