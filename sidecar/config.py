@@ -139,6 +139,10 @@ class TrafficSettings(BaseModel):
     weights: dict[str, float] = Field(default_factory=lambda: {"2.3": 0.9, "2.4": 0.1})
     shadow_version: str = ""
     shadow_share: float = Field(default=0.0, ge=0, le=1)
+    # The cascade: an answer of another version that would go to human review is asked again of this
+    # version of the same model (one that reads the page's text, OCR included); its answer and decision
+    # are returned, with reason ESCALATED_FROM_<version>. "" = no cascade.
+    escalate_to: str = "2.4"
     # Fallback model tried when the routed version fails or its breaker is open ("" = none).
     fallback_name: str = "doc-classifier-lite"
     fallback_version: str = "1.0"

@@ -76,6 +76,8 @@ class _Work:
     text_known: bool = False
     ocr: Any = None
     features: Any = None
+    # Each model version's answer, computed at most once (the agreement check and the cascade share them).
+    predictions: dict[str, Prediction] = field(default_factory=dict)
 
 
 class DataPlane:
@@ -113,7 +115,9 @@ class DataPlane:
         # Risk control (sidecar/risk): audit sampling of accepted documents, the audit estimate.
         default = self.thresholds[""]
         self.risk = RiskMonitor(DEFAULT_AUDIT_RATE if default.audit_rate is None else default.audit_rate)
-        self.risk.set_rule(next((t.rule for t in self.thresholds.values() if t.rule is not None), None))
+        # The estimate watches a rule that accepts (a deferring or unproven one accepts nothing to audit).
+        rules = [t.rule for t in self.thresholds.values() if t.rule is not None]
+        self.risk.set_rule(next((r for r in rules if r.proven), rules[0] if rules else None))
         # The running audit estimate survives a restart: its audits are the review store's resolved audit
         # items, its accepted/decided counts are saved there (at most every RISK_COUNTS_EVERY_S, and on close).
         self._risk_epoch = ("", 0.0)  # (rule_key, since) of the persisted estimate
@@ -217,22 +221,15 @@ class DataPlane:
                 prediction = await self._fallback(work, failure)
             else:
                 self._maybe_shadow(work, version, prediction)
-        thresholds = self.thresholds_for(prediction.model_version)
-        if findings is None:
-            findings = await self._rules(work, prediction, thresholds)
-        started = time.perf_counter()
-        second_label = await self._second_opinion(work, prediction, thresholds)
-        decision = decide(prediction, thresholds, findings, second_label)
-        work.timings["decide"] = time.perf_counter() - started
+        findings, decision = await self._decide(work, prediction, findings)
+        self._cache_answer(inspection, prediction, findings, cache_key[2])
+        escalated = await self._escalate(work, prediction, decision)
+        if escalated is not None:
+            prediction, findings, decision = escalated
         audit = self.risk.on_decision(decision.kind in _AUTO_ACCEPTED, inspection.digest)
         self._maybe_save_risk_counts()
         if audit:
             await self._audit_sample(work, prediction, decision)
-        if prediction.source in (Source.MODEL, Source.FALLBACK_MODEL) and self.settings.cache.enabled:
-            p_key = f"{prediction.model_name}/{prediction.model_version}"
-            answered = self.registry.find(prediction.model_name, prediction.model_version)
-            prep = answered.manifest.preprocessing_version if answered else cache_key[2]
-            self.cache.put((inspection.digest, p_key, prep), CachedAnswer(prediction, findings))
         if decision.kind is DecisionKind.HUMAN_REVIEW:
             prediction, decision = await self._to_review(work, prediction, decision)
         result = ClassifyResult(
@@ -248,6 +245,73 @@ class DataPlane:
             # Drift features (~1-2 ms of numpy): in the executor, never on the event loop.
             work.features = await self._stage("features", work, self._features, work)
         return result, work, fallback_reason
+
+    async def _decide(
+        self, work: _Work, prediction: Prediction, findings: tuple[RuleFinding, ...] | None
+    ) -> tuple[tuple[RuleFinding, ...] | None, Decision]:
+        """Business rules (unless cached), the acceptance rule's second opinion, then decide()."""
+        thresholds = self.thresholds_for(prediction.model_version)
+        if findings is None:
+            findings = await self._rules(work, prediction, thresholds)
+        started = time.perf_counter()
+        second_label = await self._second_opinion(work, prediction, thresholds)
+        decision = decide(prediction, thresholds, findings, second_label)
+        work.timings["decide"] = work.timings.get("decide", 0.0) + time.perf_counter() - started
+        return findings, decision
+
+    def _cache_answer(
+        self, inspection: Inspection, prediction: Prediction, findings: tuple[RuleFinding, ...] | None, prep: str
+    ) -> None:
+        if prediction.source not in (Source.MODEL, Source.FALLBACK_MODEL) or not self.settings.cache.enabled:
+            return
+        answered = self.registry.find(prediction.model_name, prediction.model_version)
+        key = (
+            inspection.digest,
+            f"{prediction.model_name}/{prediction.model_version}",
+            answered.manifest.preprocessing_version if answered else prep,
+        )
+        self.cache.put(key, CachedAnswer(prediction, findings))
+
+    async def _escalate(
+        self, work: _Work, prediction: Prediction, decision: Decision
+    ) -> tuple[Prediction, tuple[RuleFinding, ...] | None, Decision] | None:
+        """The cascade: an answer the routed model cannot stand behind (it would go to review) is asked
+        again of `traffic.escalate_to`, a version that also reads the page's text (the PDF text layer,
+        else OCR: the expensive step, so only for these pages). Its answer and its own decision (its
+        thresholds, its acceptance rule) replace the first; None keeps the first answer: nothing to
+        escalate, the version is not loaded, it failed, or the deadline passed."""
+        version = self.settings.traffic.escalate_to
+        if (
+            not version
+            or decision.kind is not DecisionKind.HUMAN_REVIEW
+            or prediction.source not in (Source.MODEL, Source.CACHE)
+            or prediction.model_version == version
+        ):
+            return None
+        name = prediction.model_name
+        model = self.registry.find(name, version)
+        if model is None:
+            return None
+        assert work.inspection is not None
+        key = f"{name}/{version}"
+        prep = model.manifest.preprocessing_version
+        cached = self.cache.get((work.inspection.digest, key, prep)) if self.settings.cache.enabled else None
+        findings: tuple[RuleFinding, ...] | None = None
+        try:
+            if cached is not None:
+                second, findings = replace(cached.prediction, source=Source.CACHE), cached.findings
+            else:
+                second = await self._run_model(work, model, key)
+            findings, second_decision = await self._decide(work, second, findings)
+        except (ModelFailure, DeadlineExceeded) as exc:
+            m.ESCALATIONS.labels(from_model=f"{name}/{prediction.model_version}", to_model=key, outcome="error").inc()
+            log.info("escalation_failed", model=key, error=type(exc).__name__)
+            return None
+        self._cache_answer(work.inspection, second, findings, prep)
+        outcome = "accepted" if second_decision.kind in _AUTO_ACCEPTED else "review"
+        m.ESCALATIONS.labels(from_model=f"{name}/{prediction.model_version}", to_model=key, outcome=outcome).inc()
+        reasons = (*second_decision.reasons, f"ESCALATED_FROM_{prediction.model_version}")
+        return second, findings, replace(second_decision, reasons=reasons)
 
     @staticmethod
     def _features(work: _Work) -> Any:
@@ -344,7 +408,7 @@ class DataPlane:
         if not model.text_dim:
             return None
         text = await self._text(work)
-        if model.embedder is None:
+        if model.embedder is None and model.lexicon is None:
             return model.text_features(text)  # hashing only: microseconds
         return await self._stage("text_embedding", work, model.text_features, text)
 
@@ -353,13 +417,17 @@ class DataPlane:
     ) -> Prediction:
         if model is None:
             raise ModelFailure("model_unavailable", f"{key} is not loaded")
+        if key in work.predictions:
+            return work.predictions[key]
         tensor = await self._tensor(work, model.manifest.input_spec)
         text = await self._text_features(work, model)
         started = time.perf_counter()
         try:
-            return await self.engine.predict(model, key, tensor, text, work.doc.deadline, source)
+            prediction = await self.engine.predict(model, key, tensor, text, work.doc.deadline, source)
         finally:
             work.timings["model"] = work.timings.get("model", 0.0) + time.perf_counter() - started
+        work.predictions[key] = prediction
+        return prediction
 
     async def _fallback(self, work: _Work, failure: ModelFailure) -> Prediction:
         """lite model → rule-based classification from text → cached prediction → DEGRADED."""
@@ -557,6 +625,8 @@ class DataPlane:
             wanted = [(split.model_name, v) for v, w in split.weights.items() if w > 0]
             if split.shadow_version and split.shadow_share > 0:
                 wanted.append((split.model_name, split.shadow_version))
+            if t.escalate_to and (split.model_name, t.escalate_to) not in wanted:
+                wanted.append((split.model_name, t.escalate_to))
             if t.fallback_name:
                 wanted.append((t.fallback_name, t.fallback_version))
             if (self.settings.models.name, self.settings.models.default_version) not in wanted:

@@ -108,6 +108,13 @@ CACHE_REQUESTS = Counter(
     ["result"],
     registry=REGISTRY,
 )
+ESCALATIONS = Counter(
+    "doctriage_escalations_total",
+    "Answers the routed model sent to review, asked again of the cascade's version (traffic.escalate_to), "
+    "by outcome (accepted, review, error).",
+    ["from_model", "to_model", "outcome"],
+    registry=REGISTRY,
+)
 SHADOW_PREDICTIONS = Counter(
     "doctriage_shadow_predictions_total",
     "Shadow predictions by candidate model and agreement with the served answer (agree, disagree, error).",
