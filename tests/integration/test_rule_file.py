@@ -18,8 +18,15 @@ SHIPPED_RULES = ROOT / "config" / "acceptance-rule.json"
 
 def _rule_file(tmp_path: Path, **changes: object) -> Path:
     data = json.loads(SHIPPED_RULES.read_text())
-    # The shipped 2.3 rule also asks doc-classifier 2.4 to agree; these tests serve 2.3 alone.
-    rule = {**data["rules"]["2.3"], "ood_threshold": None, "require_agreement": False, "second_model": "", **changes}
+    # The shipped proven rule (2.4's; 2.3's defers to it), installed for 2.3, which these tests serve alone.
+    rule = {
+        **data["rules"]["2.4"],
+        "model_version": "2.3",
+        "ood_threshold": None,
+        "require_agreement": False,
+        "second_model": "",
+        **changes,
+    }
     path = tmp_path / "rules.json"
     path.write_text(json.dumps({**data, "rules": {"2.3": rule}}))
     return path
@@ -58,12 +65,21 @@ def test_a_proven_rule_accepts_above_its_threshold(models: Path, tmp_path: Path)
     assert thresholds.rule.proven and thresholds.rule.confidence_threshold == pytest.approx(0.5)
 
 
-def test_shipped_rules_are_proven_for_the_shipped_versions() -> None:
+def test_shipped_rules_cover_the_shipped_versions_through_the_cascade() -> None:
+    from sidecar.config import TrafficSettings
+
     rules = json.loads(SHIPPED_RULES.read_text())["rules"]
     assert set(rules) == {"2.3", "2.4"}
+    traffic = TrafficSettings()
+    assert set(traffic.weights) == set(rules)
     for version, rule in rules.items():
-        assert rule["model_version"] == version and rule["proven"]
-        assert rule["risk_upper"] <= rule["alpha"] and rule["n"] >= 45
+        assert rule["model_version"] == version and rule["n"] >= 45
+        if not rule["proven"]:
+            # a deferring rule: accepts nothing, and the cascade hands its answers to a proven version
+            assert rule["note"].startswith("defers to") and rule["accepted"] == 0
+            assert traffic.escalate_to != version and rules[traffic.escalate_to]["proven"]
+            continue
+        assert rule["risk_upper"] <= rule["alpha"]
         if rule["require_agreement"]:  # the agreement gate's model ships too, and is in the default split
             name, _, second = rule["second_model"].rpartition("/")
             assert (ROOT / "models" / name / second / "model.onnx").is_file() and second != version
