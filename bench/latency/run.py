@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/latency/run.py [--calls 100] [--version 2.4] [--out bench/latency/results.json]
 
-Starts a real sidecar process (`python -m sidecar serve`, shipped default model, cache off), sends
+Starts a real sidecar process (`python -m sidecar serve`, shipped default model, cache off, no cascade), sends
 sequential Classify calls through the Python client for a PNG, a JPEG and a PDF page,
 and times `session.run` of the same model on the same machine.
 """
@@ -58,9 +58,14 @@ def main() -> int:
 
     docs = sample_documents()
     results: dict[str, object] = {"raw_onnxruntime_batch1": percentiles(raw)}
-    # Cache off and all traffic on the default version: every call runs the model path.
+    # Cache off, all traffic on the one version and no cascade: every call runs that model's path
+    # (bench/cascade measures the cascade).
     sidecar = SidecarProcess(
-        {"DOCTRIAGE_CACHE__ENABLED": "false", "DOCTRIAGE_TRAFFIC__WEIGHTS": json.dumps({model.manifest.version: 1.0})}
+        {
+            "DOCTRIAGE_CACHE__ENABLED": "false",
+            "DOCTRIAGE_TRAFFIC__WEIGHTS": json.dumps({model.manifest.version: 1.0}),
+            "DOCTRIAGE_TRAFFIC__ESCALATE_TO": "",
+        }
     )
     try:
         with Client(sidecar.address) as client:
