@@ -168,11 +168,11 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     assert "late fusion" in manifest["architecture"] and manifest["onnx_parity_max_abs"] < 1e-4
 
 
-def test_calibration_refitted_on_real_documents_is_reported_cross_validated() -> None:
+def test_temperature_and_ood_cut_refitted_on_real_documents_are_reported_cross_validated() -> None:
     pytest.importorskip("torch")
-    from doctriage_train.pipeline import calibrate_on_real
+    from doctriage_train.pipeline import REAL_OOD_QUANTILE, Scored, fit_on_real, metrics
 
-    from sidecar.models.calibration import calibrate, fit_temperature
+    from sidecar.models.calibration import calibrate, fit_temperature, ood_score
 
     rng = np.random.default_rng(0)
     y = rng.integers(0, len(LABELS), 90)
@@ -180,11 +180,22 @@ def test_calibration_refitted_on_real_documents_is_reported_cross_validated() ->
     pred = np.where(rng.random(90) < 0.6, y, (y + 1) % len(LABELS))
     logits = np.zeros((90, len(LABELS)), np.float32)
     logits[np.arange(90), pred] = 8.0
+    embedding = rng.normal(0, 1, (90, 4)).astype(np.float32)
     synthetic = {"method": "temperature", "temperature": 1.0, "fitted_on": "synthetic validation layouts (n=9)"}
-    calibration, cv = calibrate_on_real(synthetic, logits, y)
+    ood = {"method": "mahalanobis_diag", "means": np.zeros((len(LABELS), 4)).tolist(), "var": [0.25] * 4}
+    ood |= {"threshold": 0.5, "threshold_rule": "95% quantile of the synthetic validation scores"}
+    calibration, real_ood, cv, cuts = fit_on_real(synthetic, ood, Scored(logits, embedding), y)
     assert calibration["temperature"] == pytest.approx(fit_temperature(logits, y), abs=1e-4)
     assert calibration["temperature"] > 2.0 and calibration["synthetic_temperature"] == 1.0
     assert "real documents" in calibration["fitted_on"] and "n=90" in calibration["fitted_on"]
     assert (cv.argmax(1) == pred).all() and not np.allclose(cv, logits)  # rescaled per fold, same answers
     confidence = calibrate(cv, calibration).max(axis=1)
     assert abs(confidence.mean() - 0.6) < 0.1  # honest on average, unlike the synthetic temperature's ~1.0
+    # the OOD cut: the quantile of the in-scope documents' scores, per fold for the report
+    scores = ood_score(logits, embedding, real_ood)
+    in_scope = y != LABELS.index("other")
+    assert real_ood["threshold"] == pytest.approx(np.quantile(scores[in_scope], REAL_OOD_QUANTILE), abs=1e-4)
+    assert real_ood["synthetic_threshold"] == 0.5 and real_ood["means"] == ood["means"]
+    assert len(set(np.round(cuts, 6))) > 1 and abs((scores[in_scope] > cuts[in_scope]).mean() - 0.2) < 0.12
+    report = metrics(y, Scored(cv, embedding), calibration, real_ood, cuts)
+    assert report["ood_flagged_rate"] == pytest.approx(float((scores > cuts).mean()), abs=1e-4)

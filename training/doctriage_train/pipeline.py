@@ -45,6 +45,8 @@ from sidecar.texthash import DEFAULT_DIM, HASHING_SPEC
 Array = npt.NDArray[np.float32]
 THRESHOLDS = Thresholds(accept=0.85, review_below=0.60)
 OOD_QUANTILE = 0.95
+# The OOD cut refitted on real documents (fit_on_real): stranger than this share of real in-scope pages.
+REAL_OOD_QUANTILE = 0.8
 DRIFT_EDGES: dict[str, list[float]] = {
     "brightness": [float(v) for v in np.linspace(0, 256, 17)],
     "contrast": [float(v) for v in np.linspace(0, 128, 17)],
@@ -82,11 +84,13 @@ class Scored:
 
 
 def decisions(
-    probs: npt.NDArray[np.float64], ood: npt.NDArray[np.float64], threshold: float
+    probs: npt.NDArray[np.float64], ood: npt.NDArray[np.float64], threshold: float | npt.NDArray[np.float64]
 ) -> list[tuple[int, float, str]]:
-    """(predicted index, confidence, decision name) per row, through the sidecar's own decide()."""
+    """(predicted index, confidence, decision name) per row, through the sidecar's own decide();
+    `threshold`: the OOD cut, one for all rows or one per row."""
     out = []
-    for row, score in zip(probs, ood, strict=True):
+    cuts = np.broadcast_to(np.asarray(threshold, np.float64), (len(probs),))
+    for row, score, cut in zip(probs, ood, cuts, strict=True):
         best = int(np.argmax(row))
         pred = Prediction(
             label=LABELS[best],
@@ -95,18 +99,24 @@ def decisions(
             model_name="",
             model_version="",
             ood_score=float(score),
-            is_ood=bool(score > threshold),
+            is_ood=bool(score > cut),
         )
         out.append((best, float(row[best]), decide(pred, THRESHOLDS).kind.value))
     return out
 
 
 def metrics(
-    y: npt.NDArray[np.int64], scored: Scored, calibration: dict[str, Any], ood: dict[str, Any]
+    y: npt.NDArray[np.int64],
+    scored: Scored,
+    calibration: dict[str, Any],
+    ood: dict[str, Any],
+    ood_cuts: npt.NDArray[np.float64] | None = None,
 ) -> dict[str, Any]:
+    """`ood_cuts`: per-row OOD thresholds (cross-validated ones) instead of the manifest's."""
     probs = calibrate(scored.logits, calibration)
     scores = ood_score(scored.logits, scored.embedding, ood)
-    dec = decisions(probs, scores, float(ood["threshold"]))
+    cuts = ood_cuts if ood_cuts is not None else np.full(len(scores), float(ood["threshold"]))
+    dec = decisions(probs, scores, cuts)
     results: list[Result] = [(LABELS[t], LABELS[p], c, d, {}) for t, (p, c, d) in zip(y.tolist(), dec, strict=True)]
     rep = evaluate(results, labels=LABELS)
     keep = (
@@ -123,7 +133,7 @@ def metrics(
     )
     out = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in rep.items() if k in keep}
     out["accuracy_ci95"] = [round(v, 4) for v in rep["accuracy_ci95"]]
-    out["ood_flagged_rate"] = round(float((scores > float(ood["threshold"])).mean()), 4) if len(scores) else 0.0
+    out["ood_flagged_rate"] = round(float((scores > cuts).mean()), 4) if len(scores) else 0.0
     out["per_class_recall"] = {k: round(float(v["recall"]), 3) for k, v in rep["per_class"].items()}
     out["confusion_matrix"] = rep["confusion_matrix"]
     return out
@@ -151,32 +161,51 @@ def fit_calibration_and_ood(
     return calibration, ood
 
 
-def calibrate_on_real(
-    calibration: dict[str, Any], logits: Array, y: npt.NDArray[np.int64], folds: int = 5, seed: int = 0
-) -> tuple[dict[str, Any], Array]:
-    """The temperature refitted on the real documents: synthetic validation pages are cleaner than real
-    uploads, and their temperature leaves real answers over-confident (ECE ~0.2-0.4). Returns the new
-    calibration (the synthetic temperature kept beside it) and, for honest reporting, the real logits
-    rescaled so that the new temperature gives each document the probabilities of a temperature fitted
-    without its fold (`folds`-fold cross-validation, stratified by label)."""
-    t_real = fit_temperature(logits, y)
+def fit_on_real(
+    calibration: dict[str, Any],
+    ood: dict[str, Any],
+    real: Scored,
+    y: npt.NDArray[np.int64],
+    folds: int = 5,
+    seed: int = 0,
+) -> tuple[dict[str, Any], dict[str, Any], Array, npt.NDArray[np.float64]]:
+    """The temperature and the OOD cut refitted on the real documents. Synthetic validation pages are
+    cleaner than real uploads: their temperature leaves real answers over-confident (ECE ~0.2-0.4), and
+    their 95 % quantile flags about half the real documents of known types as out of distribution
+    (with no more of the wrong answers among them). The cut becomes the REAL_OOD_QUANTILE quantile of
+    the real in-scope documents' scores; the synthetic values stay beside the new ones. Returns the
+    calibration, the OOD parameters and, for honest reporting, each document's logits rescaled and its
+    OOD cut as fitted without its fold (`folds`-fold cross-validation, stratified by label)."""
+    scores = ood_score(real.logits, real.embedding, ood)
+    in_scope = y != OTHER
+    t_real = fit_temperature(real.logits, y)
     rng = np.random.default_rng(seed)
     fold = np.zeros(len(y), np.int64)
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
         fold[idx] = np.arange(len(idx)) % folds
-    scaled = np.array(logits, np.float32, copy=True)
+    scaled = np.array(real.logits, np.float32, copy=True)
+    cuts = np.zeros(len(y), np.float64)
     for k in range(folds):
         out = fold == k
-        t_k = fit_temperature(logits[~out], y[~out])
-        scaled[out] = logits[out] * (t_real / t_k)
-    return {
+        scaled[out] = real.logits[out] * (t_real / fit_temperature(real.logits[~out], y[~out]))
+        cuts[out] = np.quantile(scores[~out & in_scope], REAL_OOD_QUANTILE)
+    where = f"real documents (../shared/real-docs, n={len(y)}, OCR where a page has no text layer)"
+    calibration = {
         "method": "temperature",
         "temperature": round(t_real, 5),
-        "fitted_on": f"real documents (../shared/real-docs, n={len(y)}, OCR where a page has no text layer)",
+        "fitted_on": where,
         "synthetic_temperature": calibration["temperature"],
         "synthetic_fitted_on": calibration["fitted_on"],
-    }, scaled
+    }
+    ood = {
+        **ood,
+        "threshold": round(float(np.quantile(scores[in_scope], REAL_OOD_QUANTILE)), 5),
+        "threshold_rule": f"{REAL_OOD_QUANTILE:.0%} quantile of the score on the in-scope {where}",
+        "synthetic_threshold": ood["threshold"],
+        "synthetic_threshold_rule": ood["threshold_rule"],
+    }
+    return calibration, ood, scaled, cuts
 
 
 def drift_reference(ds: Dataset, idx: npt.NDArray[np.intp], confidence: npt.NDArray[np.float64]) -> dict[str, Any]:
@@ -291,11 +320,11 @@ def run(
         quality: dict[str, Any] = {}
         real_out = predict_image(model, real.x.astype(np.float16)) if real is not None else None
         if real is not None and real_out is not None:
-            synthetic = calibration
-            calibration, real_cv = calibrate_on_real(calibration, real_out[0], real.y)
-            quality["real_docs"] = metrics(real.y, Scored(real_cv, real_out[1]), calibration, ood)
+            synthetic, synthetic_ood = calibration, ood
+            calibration, ood, real_cv, cuts = fit_on_real(calibration, ood, Scored(*real_out), real.y)
+            quality["real_docs"] = metrics(real.y, Scored(real_cv, real_out[1]), calibration, ood, cuts)
             quality["synthetic_test_heldout_layouts_synthetic_temperature"] = {
-                g: metrics(ds.y[i], part(i), synthetic, ood) for g, i in _groups(ds, te).items()
+                g: metrics(ds.y[i], part(i), synthetic, synthetic_ood) for g, i in _groups(ds, te).items()
             }
         quality["synthetic_test_heldout_layouts"] = {
             g: metrics(ds.y[i], part(i), calibration, ood) for g, i in _groups(ds, te).items()
@@ -425,11 +454,11 @@ def train_v24(
         rl, re_ = real_image
         # As serving reads them: OCR where the page has no usable text layer.
         served = fuse(rl, re_, rows([o or t for t, o in zip(real.text, real.ocr, strict=True)]))
-        synthetic = calibration
-        calibration, real_cv = calibrate_on_real(calibration, served.logits, real.y)
-        quality["real_docs"] = metrics(real.y, Scored(real_cv, served.embedding), calibration, ood)
+        synthetic, synthetic_ood = calibration, ood
+        calibration, ood, real_cv, cuts = fit_on_real(calibration, ood, served, real.y)
+        quality["real_docs"] = metrics(real.y, Scored(real_cv, served.embedding), calibration, ood, cuts)
         quality["synthetic_test_heldout_layouts_synthetic_temperature"] = _v24_groups(
-            ds, te, f_all, f_none, synthetic, ood
+            ds, te, f_all, f_none, synthetic, synthetic_ood
         )
     quality["synthetic_test_heldout_layouts"] = _v24_groups(ds, te, f_all, f_none, calibration, ood)
     quality["note"] = (
