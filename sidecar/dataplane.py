@@ -206,11 +206,11 @@ class DataPlane:
         key = f"{name}/{version}"
         cache_key = (inspection.digest, key, model.manifest.preprocessing_version if model else PREPROCESSING_VERSION)
         fallback_reason = ""
-        cached = self.cache.get(cache_key) if self.settings.cache.enabled else None
+        cached = self._from_cache(cache_key)
         m.CACHE_REQUESTS.labels(result="hit" if cached else "miss").inc()
         findings: tuple[RuleFinding, ...] | None = None
         if cached is not None:
-            prediction, findings = replace(cached.prediction, source=Source.CACHE), cached.findings
+            prediction, findings = cached
         else:
             spec = model.manifest.input_spec if model else InputSpec()
             await self._tensor(work, spec)
@@ -259,6 +259,13 @@ class DataPlane:
         work.timings["decide"] = work.timings.get("decide", 0.0) + time.perf_counter() - started
         return findings, decision
 
+    def _from_cache(self, key: tuple[str, str, str]) -> tuple[Prediction, tuple[RuleFinding, ...] | None] | None:
+        """A cached answer for (digest, model key, preprocessing version), marked as from the cache."""
+        cached = self.cache.get(key) if self.settings.cache.enabled else None
+        if cached is None:
+            return None
+        return replace(cached.prediction, source=Source.CACHE), cached.findings
+
     def _cache_answer(
         self, inspection: Inspection, prediction: Prediction, findings: tuple[RuleFinding, ...] | None, prep: str
     ) -> None:
@@ -295,11 +302,11 @@ class DataPlane:
         assert work.inspection is not None
         key = f"{name}/{version}"
         prep = model.manifest.preprocessing_version
-        cached = self.cache.get((work.inspection.digest, key, prep)) if self.settings.cache.enabled else None
+        cached = self._from_cache((work.inspection.digest, key, prep))
         findings: tuple[RuleFinding, ...] | None = None
         try:
             if cached is not None:
-                second, findings = replace(cached.prediction, source=Source.CACHE), cached.findings
+                second, findings = cached
             else:
                 second = await self._run_model(work, model, key)
             findings, second_decision = await self._decide(work, second, findings)

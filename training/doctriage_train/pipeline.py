@@ -84,12 +84,11 @@ class Scored:
 
 
 def decisions(
-    probs: npt.NDArray[np.float64], ood: npt.NDArray[np.float64], threshold: float | npt.NDArray[np.float64]
+    probs: npt.NDArray[np.float64], ood: npt.NDArray[np.float64], cuts: npt.NDArray[np.float64]
 ) -> list[tuple[int, float, str]]:
     """(predicted index, confidence, decision name) per row, through the sidecar's own decide();
-    `threshold`: the OOD cut, one for all rows or one per row."""
+    `cuts`: each row's OOD threshold."""
     out = []
-    cuts = np.broadcast_to(np.asarray(threshold, np.float64), (len(probs),))
     for row, score, cut in zip(probs, ood, cuts, strict=True):
         best = int(np.argmax(row))
         pred = Prediction(
@@ -323,12 +322,10 @@ def run(
             synthetic, synthetic_ood = calibration, ood
             calibration, ood, real_cv, cuts = fit_on_real(calibration, ood, Scored(*real_out), real.y)
             quality["real_docs"] = metrics(real.y, Scored(real_cv, real_out[1]), calibration, ood, cuts)
-            quality["synthetic_test_heldout_layouts_synthetic_temperature"] = {
-                g: metrics(ds.y[i], part(i), synthetic, synthetic_ood) for g, i in _groups(ds, te).items()
-            }
-        quality["synthetic_test_heldout_layouts"] = {
-            g: metrics(ds.y[i], part(i), calibration, ood) for g, i in _groups(ds, te).items()
-        }
+            quality["synthetic_test_heldout_layouts_synthetic_temperature"] = _image_groups(
+                ds, te, scored_all, synthetic, synthetic_ood
+            )
+        quality["synthetic_test_heldout_layouts"] = _image_groups(ds, te, scored_all, calibration, ood)
         val_probs = calibate_conf(scored_all.logits[va], calibration)
         quality["val_ece_before_calibration"] = round(
             expected_calibration_error(
@@ -505,6 +502,16 @@ def train_v24(
     write_model_card(target, manifest)
     log(f"doc-classifier 2.4: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
     return quality
+
+
+def _image_groups(
+    ds: Dataset, te: npt.NDArray[np.intp], scored: Scored, calibration: dict[str, Any], ood: Any
+) -> dict[str, Any]:
+    """An image model's test groups (clean, degraded, unseen types, all)."""
+    return {
+        g: metrics(ds.y[i], Scored(scored.logits[i], scored.embedding[i]), calibration, ood)
+        for g, i in _groups(ds, te).items()
+    }
 
 
 def _v24_groups(
