@@ -48,9 +48,13 @@ class ValidationSettings(BaseModel):
     max_pixels: int = Field(default=100_000_000, ge=1)
     # Refuse PDFs whose page count estimate exceeds this (TOO_LARGE).
     max_pages: int = Field(default=2_000, ge=1)
-    encrypted: FindingPolicy = "refuse"  # /Encrypt: the pages may be unreadable without a password
+    # /Encrypt. "flag": read it when it opens without a password (owner-password-only PDFs, how banks
+    # issue statements; clamd decrypts those too); one that needs a password is refused ENCRYPTED at decode.
+    encrypted: FindingPolicy = "flag"
     active_content: FindingPolicy = "refuse"  # /JavaScript, /JS, /Launch, /AA, /RichMedia, /XFA
-    embedded_file: FindingPolicy = "refuse"  # attachments; "flag" for Factur-X/ZUGFeRD e-invoices
+    # Attachments: Factur-X/ZUGFeRD e-invoices embed their XML, IRS forms a small stream. Never opened
+    # here; clamd unpacks and scans them (a signature inside a compressed attachment is found).
+    embedded_file: FindingPolicy = "flag"
     trailing_data: FindingPolicy = "flag"  # bytes after the end marker (common in phone JPEGs)
     polyglot: FindingPolicy = "refuse"  # the bytes are also another format (PDF header in an image, ZIP tail)
 

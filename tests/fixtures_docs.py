@@ -269,3 +269,21 @@ def pdf_vector_heavy(paths: int = 200_000, size: tuple[int, int] = A4_PT) -> byt
         b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %d %d] /Contents %d 0 R >>" % (pages_id, *size, content)
     )
     return w.build([page], pages_id)
+
+
+def pdf_encrypted(user_password: str = "", lines: Sequence[str] = SAMPLE_LINES) -> bytes:
+    """A born-digital PDF encrypted with RC4 by fpdf2 (a real /Encrypt dictionary, not a stub).
+
+    With the default empty user password it opens without one, as banks issue statements (only the
+    owner password, restricting printing or editing, is set); with a user password it needs that to open.
+    """
+    from fpdf import FPDF
+    from fpdf.enums import EncryptionMethod
+
+    doc = FPDF()
+    doc.add_page()
+    doc.set_font("helvetica", size=12)
+    for line in lines:
+        doc.cell(text=line, new_x="LMARGIN", new_y="NEXT")
+    doc.set_encryption("owner-secret", user_password=user_password, encryption_method=EncryptionMethod.RC4)
+    return bytes(doc.output())

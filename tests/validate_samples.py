@@ -114,6 +114,16 @@ def pdf_with_stream(data: bytes) -> bytes:
     )
 
 
+def pdf_with_attachment(payload: bytes, name: bytes = b"factur-x.xml") -> bytes:
+    """A one-page PDF with `payload` as a Flate-compressed embedded file (how e-invoices carry their XML)."""
+    body = zlib.compress(payload)
+    stream = b"<< /Type /EmbeddedFile /Filter /FlateDecode /Length %d >>\nstream\n" % len(body) + body + b"\nendstream"
+    filespec = b"<< /Type /Filespec /F (%s) /UF (%s) /EF << /F 5 0 R >> >>" % (name, name)
+    return make_pdf(  # objects 1-4: catalog, pages, page, content; 5 the file, 6 its filespec
+        catalog_extra=b"/Names << /EmbeddedFiles << /Names [(%s) 6 0 R] >> >> " % name, extra_objects=(stream, filespec)
+    )
+
+
 def minimal_zip(name: bytes = b"a.txt", payload: bytes = b"hello") -> bytes:
     """A stored (uncompressed) one-file ZIP archive."""
     crc = zlib.crc32(payload)

@@ -2,7 +2,8 @@
 
 Pillow for JPEG/PNG (JPEG decoded in draft mode at reduced size), pypdfium2 for
 PDF (first page rendered at the scale the model needs, text layer extracted).
-Every decode failure becomes InvalidDocument(MALFORMED), never an internal error.
+Every decode failure becomes InvalidDocument (MALFORMED; ENCRYPTED for a PDF that needs a password),
+never an internal error.
 
 The pixels produced for the default grey mode are part of preprocessing version
 "1" (models are trained on them): speed-ups here must keep them identical
@@ -163,7 +164,12 @@ def _decode_pdf(
     with PDFIUM_LOCK:
         # The clock starts once we hold the lock: waiting for another render is not this page's fault.
         deadline = time.monotonic() + time_limit_s
-        pdf = pdfium.PdfDocument(content)
+        try:
+            pdf = pdfium.PdfDocument(content)
+        except pdfium.PdfiumError as exc:
+            if getattr(exc, "err_code", None) == pdfium.raw.FPDF_ERR_PASSWORD:
+                raise InvalidDocument("the PDF needs a password to open", Reason.ENCRYPTED) from exc
+            raise
         try:
             page_count = len(pdf)
             if page_count < 1:

@@ -14,8 +14,10 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_p
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from tests import fixtures_docs as docs
 from tests.support.grpc_errors import reason_of
 from tests.support.server import ServerThread
+from tests.validate_samples import pdf_with_attachment
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 LABELS = set(CANONICAL_LABELS)
@@ -73,6 +75,24 @@ def test_refused_documents_get_invalid_argument_with_reason(
         stub.Classify(classifier_pb2.ClassifyRequest(content=content, filename=filename, mime_type=mime), timeout=30)
     assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert reason_of(info.value) == reason
+
+
+def test_owner_password_pdf_and_e_invoice_attachment_are_classified_and_flagged(channel: grpc.Channel) -> None:
+    # Banks issue statements encrypted with an owner password only; e-invoices embed their XML.
+    stub = classifier_pb2_grpc.ClassifierStub(channel)
+    for content, flag in ((docs.pdf_encrypted(), "ENCRYPTED"), (pdf_with_attachment(b"<invoice/>"), "EMBEDDED_FILE")):
+        response = stub.Classify(classifier_pb2.ClassifyRequest(content=content, filename="statement.pdf"), timeout=30)
+        assert response.label in LABELS and response.source == classifier_pb2.MODEL
+        assert flag in response.flags
+
+
+def test_pdf_that_needs_a_password_is_refused_encrypted(channel: grpc.Channel) -> None:
+    stub = classifier_pb2_grpc.ClassifierStub(channel)
+    content = docs.pdf_encrypted(user_password="secret")
+    with pytest.raises(grpc.RpcError) as info:
+        stub.Classify(classifier_pb2.ClassifyRequest(content=content, filename="locked.pdf"), timeout=30)
+    assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason_of(info.value) == "ENCRYPTED"
 
 
 def test_oversized_document_is_too_large(channel: grpc.Channel, documents: dict[str, bytes]) -> None:

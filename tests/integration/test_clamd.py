@@ -13,7 +13,16 @@ from sidecar.config import ScannerSettings
 from sidecar.errors import DeadlineExceeded, InvalidDocument, Reason, Unavailable
 from sidecar.pipeline.scan import SCAN_SKIPPED, Scanner, scan_document
 from tests.clamd_plugin import ClamdProcess
-from tests.validate_samples import EICAR, TEST_MARKER, make_jpeg, make_pdf, make_png, pdf_with_stream, png_chunk
+from tests.validate_samples import (
+    EICAR,
+    TEST_MARKER,
+    make_jpeg,
+    make_pdf,
+    make_png,
+    pdf_with_attachment,
+    pdf_with_stream,
+    png_chunk,
+)
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "malformed"
 
@@ -50,6 +59,16 @@ async def test_eicar_inside_a_pdf_is_malware(scanner: Scanner) -> None:
     with pytest.raises(InvalidDocument) as caught:
         await scan_document(pdf_with_stream(EICAR), scanner)
     assert caught.value.reason is Reason.MALWARE
+
+
+async def test_signature_inside_a_compressed_attachment_is_malware(scanner: Scanner) -> None:
+    # Attachments are only flagged by default (validation.embedded_file): clamd unpacks and scans them.
+    document = pdf_with_attachment(b"<invoice>" + TEST_MARKER + b"</invoice>")
+    assert TEST_MARKER not in document
+    with pytest.raises(InvalidDocument) as caught:
+        await scan_document(document, scanner)
+    assert caught.value.metadata["signature"].startswith("DocTriage.Test.Marker")
+    assert await scan_document(pdf_with_attachment(b"<invoice>42</invoice>"), scanner) == ()
 
 
 async def test_custom_doctriage_signature_inside_a_png(scanner: Scanner) -> None:

@@ -182,6 +182,19 @@ def test_pdf_renders_concurrently_without_pdfium_errors() -> None:
     assert errors == []
 
 
+def test_encrypted_pdf_without_a_user_password_is_read() -> None:
+    page = decode(docs.pdf_encrypted(), DocKind.PDF)
+    assert page.text is not None and docs.SAMPLE_LINES[0] in page.text
+    assert top_half_ink(page) > 0.6
+
+
+def test_pdf_that_needs_a_password_is_encrypted_not_malformed() -> None:
+    with pytest.raises(InvalidDocument) as caught:
+        decode(docs.pdf_encrypted(user_password="secret"), DocKind.PDF)
+    assert caught.value.reason is Reason.ENCRYPTED
+    assert "password" in caught.value.message
+
+
 # --- failures: always InvalidDocument, never an internal error ------------------------------------
 
 
