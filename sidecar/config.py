@@ -108,6 +108,9 @@ class OcrSettings(BaseModel):
     page_timeout_s: float = Field(default=5.0, gt=0)
     # Longest side of the page image handed to tesseract (~250 dpi for A4).
     max_side: int = Field(default=3000, ge=256)
+    # Pages whose longest side is shorter are upscaled to it first (0 = never): tesseract wants letters
+    # ~20 px high, and a 400 px card scan or a 640 px phone photo has 5-8 px letters.
+    min_side: int = Field(default=1400, ge=0)
     cache_entries: int = Field(default=1024, ge=0)
 
 

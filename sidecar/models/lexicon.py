@@ -4,7 +4,8 @@ A model that reads text ships a `lexicon.json` (written by training/doctriage_tr
 groups of document-type terms. Each group gives three features: log1p of its matches, log1p of its
 distinct terms matched, and whether one matched in the title area (the first `head_chars` of the
 normalised text); then four of the whole text: log1p(words) / 8, the share of numeric words, and
-log1p of machine-readable-zone matches and whether there is one. Training and serving call the same
+log1p of machine-readable-zone matches and whether there is one (with `mrz_repair`, on lines whose
+OCR-misread `<` fillers are mended: sidecar.pipeline.rules.repair_mrz). Training and serving call the same
 `Lexicon.features`.
 
 Matching is by word n-grams over the normalised text (German umlauts transliterated, accents
@@ -23,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+
+from sidecar.pipeline.rules import repair_mrz
 
 _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -54,6 +57,9 @@ class Lexicon:
                     self._terms[words].append(gi)
         self._longest = max((len(k) for k in self._terms), default=1)
         self._mrz = [re.compile(p) for p in spec.get("mrz_patterns", [])]
+        # "mrz_repair": match the MRZ patterns on OCR-mended lines; a lexicon without it matches the
+        # raw text (its model was trained on that).
+        self._mrz_repair = bool(spec.get("mrz_repair", False))
         self.dim = len(self.groups) * len(PER_GROUP) + len(GLOBAL_FEATURES)
 
     @classmethod
@@ -96,7 +102,8 @@ class Lexicon:
             out[base + 1] = math.log1p(len(distinct[gi]))
             out[base + 2] = 1.0 if in_head[gi] else 0.0
         numeric = sum(1 for w in words if w[0].isdigit())
-        mrz = sum(len(p.findall(raw)) for p in self._mrz)
+        mrz_text = repair_mrz(raw) if self._mrz_repair and self._mrz else raw
+        mrz = sum(len(p.findall(mrz_text)) for p in self._mrz)
         g = n * len(PER_GROUP)
         out[g] = math.log1p(len(words)) / 8.0
         out[g + 1] = numeric / len(words)

@@ -3,8 +3,9 @@
 OCR costs 40 ms to ~1 s a page, 20-500x the rest of the pipeline: it runs only
 when a later stage needs text and the document has no text layer
 (`needs_ocr`). The engine holds one `PyTessBaseAPI` per executor worker,
-initialised once at startup (loading a language model takes ~100 ms); each
-page has a time limit; results are cached by content digest.
+initialised once at startup (loading a language model takes ~100 ms); small
+pages are upscaled first (`min_side`); each page has a time limit; results are
+cached by content digest.
 
 The tesserocr wheel bundles its own tesseract 5.5 but not the language data:
 the tessdata directory comes from the settings, `$TESSDATA_PREFIX`, or the
@@ -94,6 +95,7 @@ class OcrEngine:
         page_timeout_s: float = 5.0,
         max_side: int = 3000,
         cache_entries: int = 1024,
+        min_side: int = 0,
     ) -> None:
         # With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
         # Read once, when the OpenMP runtime starts (here, at tesserocr's first import). Set here, not
@@ -108,6 +110,7 @@ class OcrEngine:
         self.languages = languages
         self.page_timeout_s = page_timeout_s
         self.max_side = max_side
+        self.min_side = min(min_side, max_side)
         self.version: str = tesserocr.tesseract_version().split()[1]
         self._cache: OrderedDict[tuple[str, str], OcrResult] = OrderedDict()
         self._cache_entries = cache_entries
@@ -134,6 +137,7 @@ class OcrEngine:
             page_timeout_s=settings.page_timeout_s,
             max_side=settings.max_side,
             cache_entries=settings.cache_entries,
+            min_side=settings.min_side,
         )
 
     def close(self) -> None:
@@ -175,7 +179,7 @@ class OcrEngine:
 
     def recognize(self, image: npt.NDArray[np.uint8], *, timeout_s: float | None = None) -> OcrResult:
         """OCR one grey (HxW) or RGB (HxWx3) page image; never cached."""
-        image = _prepare(image, self.max_side)
+        image = _prepare(image, self.max_side, self.min_side)
         limit = self.page_timeout_s if timeout_s is None else min(timeout_s, self.page_timeout_s)
         height, width = image.shape[:2]
         channels = 1 if image.ndim == 2 else image.shape[2]
@@ -211,12 +215,14 @@ class OcrEngine:
                 self._cache.popitem(last=False)
 
 
-def _prepare(image: npt.NDArray[np.uint8], max_side: int) -> npt.NDArray[np.uint8]:
+def _prepare(image: npt.NDArray[np.uint8], max_side: int, min_side: int = 0) -> npt.NDArray[np.uint8]:
     if image.ndim == 3 and image.shape[2] != 3:
         raise ValueError(f"OCR takes grey or RGB pages, not {image.shape[2]} channels")
     height, width = image.shape[:2]
-    if max(height, width) > max_side:
-        scale = max_side / max(height, width)
+    longest = max(height, width)
+    target = max_side if longest > max_side else min_side if longest < min_side else 0
+    if target:
+        scale = target / longest
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         image = np.asarray(Image.fromarray(image).resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0))
     return np.ascontiguousarray(image, dtype=np.uint8)

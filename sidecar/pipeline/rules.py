@@ -30,6 +30,9 @@ _DATE = re.compile(
 )
 _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 _MRZ_LINE = re.compile(r"^[A-Z0-9<]{30,44}$")
+# Tesseract reads runs of the MRZ filler `<` as c, e, k, K, C, « or (: such runs next to a `<` are fillers.
+_OCR_FILLER_RUN = re.compile(r"(?<=<)[ceCkK«(]+|[ceCkK«(]+(?=<)")
+_MRZ_CANDIDATE = re.compile(r"^[A-Za-z0-9<«(]{20,}$")
 
 PRESENCE_CHECKS = ("amount", "date", "iban", "mrz")
 
@@ -56,9 +59,22 @@ def has_iban(text: str) -> bool:
     return any(iban_is_valid(m.group(0)) for m in _IBAN_CANDIDATE.finditer(text.upper()))
 
 
+def repair_mrz(text: str) -> str:
+    """OCR text with its machine-readable-zone lines mended: spaces dropped and misread filler runs
+    turned back into `<` ("IRGBRZU12345673<<<<<<<K KKK KKK" -> "IRGBRZU12345673<<<<<<<<<<<<<<").
+    Only lines of 20+ MRZ-like characters holding a `<` change; every other line is kept as it is."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        compact = line.replace(" ", "")
+        if "<" in compact and _MRZ_CANDIDATE.match(compact):
+            lines[i] = _OCR_FILLER_RUN.sub(lambda m: "<" * len(m.group()), compact)
+    return "\n".join(lines)
+
+
 def has_mrz(text: str) -> bool:
-    """Two or more machine-readable-zone lines (ICAO 9303), one with the `<<` filler."""
-    lines = [line.replace(" ", "").upper() for line in text.splitlines()]
+    """Two or more machine-readable-zone lines (ICAO 9303), one with the `<<` filler (OCR-misread
+    fillers mended first: `repair_mrz`)."""
+    lines = [line.replace(" ", "").upper() for line in repair_mrz(text).splitlines()]
     mrz = [line for line in lines if _MRZ_LINE.match(line) and "<" in line]
     return len(mrz) >= 2 and any("<<" in line for line in mrz)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from doctriage import Client, RuleFinding
 from doctriage.v1 import admin_pb2, classifier_pb2
 
 from tests.conftest import make_settings
@@ -54,6 +55,12 @@ def test_thresholds_rules_and_review_flow(tmp_path: Path) -> None:
         assert queued.decision == classifier_pb2.HUMAN_REVIEW and queued.review_id
         assert "RULES_FAILED" in queued.decision_reasons
         assert any(not f.passed for f in queued.rule_findings)
+        # the Python client carries the findings too
+        with Client(server.address) as client:
+            answer = client.classify(text_pdf, filename="invoice.pdf")
+            assert answer.decision == "ACCEPTED_AFTER_RULES"
+            assert {(f.rule, f.passed) for f in answer.rule_findings} == {(f.rule, f.passed) for f in ok.rule_findings}
+            assert all(isinstance(f, RuleFinding) for f in answer.rule_findings)
         # the same document again: the same review item (idempotent on the digest)
         assert classifier.Classify(request(png, "png"), timeout=30).review_id == queued.review_id
         assert metric("doctriage_review_queue_depth") >= 1

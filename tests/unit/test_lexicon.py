@@ -52,6 +52,14 @@ def test_no_text_is_a_zero_row_and_mrz_is_seen() -> None:
     assert _value(lex, row, "has_mrz") == 1.0 and _value(lex, row, "log_mrz") > 0
 
 
+def test_mrz_repair_counts_ocr_misread_zones_only_when_the_lexicon_asks() -> None:
+    ocr = "IRGBRZU12345673<<<<<<<K KKK KKK\nSAMPLE<<SUSANNA<<<<<<KK KK KKK"
+    spec = {**SMALL, "mrz_patterns": [r"[A-Z0-9<]{2}[A-Z<]{3}[A-Z0-9<]{20,39}"]}
+    assert _value(Lexicon(spec), Lexicon(spec).features(ocr), "log_mrz") == 0.0  # what older models were trained on
+    mended = Lexicon({**spec, "mrz_repair": True})
+    assert _value(mended, mended.features(ocr), "log_mrz") == pytest.approx(np.log1p(2))
+
+
 def test_an_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="format"):
         Lexicon({**SMALL, "format": 2})

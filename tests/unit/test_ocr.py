@@ -128,10 +128,25 @@ def test_tessdata_lookup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         find_tessdata(languages="xxx")
 
 
+def test_small_pages_are_upscaled_before_recognition() -> None:
+    # The sample page at 300 px wide (a thumbnail-sized upload): its letters are ~7 px high.
+    page = np.asarray(docs.page_image().resize((300, 424)).convert("L"))
+    expected = {"invoice", "amount", "due", "eur", "payment"}
+    as_is = OcrEngine(TESSDATA, workers=1, min_side=0)
+    upscaled = OcrEngine(TESSDATA, workers=1, min_side=1400)
+    try:
+        assert not expected <= words(as_is.recognize(page).text)
+        assert expected <= words(upscaled.recognize(page).text)
+    finally:
+        as_is.close()
+        upscaled.close()
+
+
 def test_engine_from_settings() -> None:
     engine = OcrEngine.from_settings(OcrSettings(workers=1, languages="eng+deu"))
     try:
         assert engine.languages == "eng+deu" and engine.version.startswith("5.")
+        assert engine.min_side == OcrSettings().min_side == 1400
         assert os.environ["OMP_THREAD_LIMIT"] == "1"
     finally:
         engine.close()

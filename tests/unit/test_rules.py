@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from sidecar.errors import InvalidRequest
-from sidecar.pipeline.rules import DocumentFacts, RuleBook, has_amount, has_date, has_iban, has_mrz, iban_is_valid
+from sidecar.pipeline.rules import DocumentFacts, RuleBook, has_amount, has_date, has_iban, has_mrz, iban_is_valid, repair_mrz
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,6 +22,20 @@ def test_presence_detectors() -> None:
     assert iban_is_valid("DE89 3704 0044 0532 0130 00") and not iban_is_valid("DE89 3704 0044 0532 0130 01")
     assert has_iban(INVOICE) and not has_iban("DE00 1234 5678 9012 3456 78")
     assert has_mrz(MRZ) and not has_mrz(INVOICE)
+
+
+def test_ocr_misread_mrz_fillers_are_mended() -> None:
+    # A TD1 card's three 30-character lines as tesseract reads them: fillers as K, c and e, spaces inside.
+    ocr = "IRGBRZU12345673<<<<<<<K KKK KKKK\n6608198F0808088GBR<<<<<<cccKcc2\nSAMPLE<<SUSANNA<<<<<<KK KK KKKKK"
+    assert repair_mrz(ocr).splitlines() == [
+        "IRGBRZU12345673" + "<" * 15,
+        "6608198F0808088GBR" + "<" * 12 + "2",
+        "SAMPLE<<SUSANNA" + "<" * 15,
+    ]
+    assert has_mrz(ocr) and not has_mrz(ocr.replace("<", "K"))
+    # Ordinary text keeps its letters, even next to a `<`.
+    for text in (INVOICE, "Dear Kim, we checked <each> item", "a < b and c << d"):
+        assert repair_mrz(text) == text.rstrip("\n")
 
 
 def test_shipped_rules_file_loads_and_accepts_a_real_looking_invoice() -> None:

@@ -13,7 +13,8 @@ also pool their names into one group, `out_of_scope`, so that document types nev
 out of training: CVs, boarding passes, recipes) still push towards `other`. Generic words that
 real documents of every type carry ("signature", "method", "order no") stay out of the names.
 
-Written from domain knowledge of the document types (en, de, fr, es, it, nl, pt), not from the real
+Written from domain knowledge of the document types (en, de, fr, es, it, nl, pt; letter formulas also
+ca, pl, sv, da, no, cs, ro), not from the real
 documents in ../shared/real-docs. Terms are matched on the normalised text
 (sidecar.models.lexicon.normalise: umlauts transliterated, accents stripped, lower case, punctuation
 as spaces) as whole words; a term is a phrase of such words. `make models` writes this into the
@@ -739,6 +740,23 @@ TARGET: dict[str, Group] = {
             "geachte",
             "met vriendelijke groet",
             "atenciosamente",
+            "benvolgut",
+            "benvolguda",
+            "atentament",
+            "szanowni panstwo",
+            "szanowny panie",
+            "szanowna pani",
+            "z powazaniem",
+            "med vaenliga haelsningar",
+            "med venlig hilsen",
+            "med vennlig hilsen",
+            "vazeny pane",
+            "vazena pani",
+            "s pozdravem",
+            "stimate domnule",
+            "cu stima",
+            "to the shareholders",
+            "to the stockholders",
         ),
         fields=(
             "dear sir",
@@ -792,6 +810,11 @@ TARGET: dict[str, Group] = {
             "gentile",
             "cordiali saluti",
             "prezado",
+            "salutacions",
+            "haelsningar",
+            "hilsen",
+            "pozdrawiam",
+            "hej",
         ),
     ),
 }
@@ -1205,5 +1228,6 @@ def as_json() -> dict[str, object]:
         "source": "training/doctriage_train/lexicon.py",
         "groups": {k: list(v) for k, v in groups().items()},
         "mrz_patterns": list(MRZ_PATTERNS),
+        "mrz_repair": True,
         "head_chars": 400,
     }

@@ -1,6 +1,6 @@
 """Python client of the DocTriage sidecar: Client, AsyncClient, errors and the generated stubs."""
 
-from doctriage.client import AsyncClient, Classification, Client, Document
+from doctriage.client import AsyncClient, Classification, Client, Document, RuleFinding
 from doctriage.errors import (
     AuthenticationError,
     DeadlineExceeded,
@@ -25,6 +25,7 @@ __all__ = [
     "InvalidRequest",
     "Overloaded",
     "RetryableError",
+    "RuleFinding",
     "ServerError",
     "ServiceUnavailable",
 ]

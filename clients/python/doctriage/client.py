@@ -49,6 +49,15 @@ class Document:
 
 
 @dataclass(frozen=True, slots=True)
+class RuleFinding:
+    """One business rule of the predicted label, as checked on this document."""
+
+    rule: str  # e.g. "invoice.amount"
+    passed: bool
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Classification:
     """One answer. On classify_many a failed item has `error` set and no label."""
 
@@ -69,6 +78,7 @@ class Classification:
     content_type: str = ""
     ood_score: float = 0.0
     estimated_cost: float = 0.0
+    rule_findings: tuple[RuleFinding, ...] = ()
     error: DocTriageError | None = None
 
     @property
@@ -99,6 +109,7 @@ class Classification:
             content_type=r.content_type,
             ood_score=r.ood_score,
             estimated_cost=r.estimated_cost,
+            rule_findings=tuple(RuleFinding(f.rule, f.passed, f.detail) for f in r.rule_findings),
             error=from_status(r.error) if r.HasField("error") else None,
         )
 

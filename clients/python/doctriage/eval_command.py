@@ -41,6 +41,8 @@ def _row(answer: Classification, true_label: str) -> dict[str, Any]:
         "confidence": 0.0 if error is not None else answer.confidence,
         "decision": "REJECTED" if error is not None else answer.decision,
         "decision_reasons": list(answer.decision_reasons),
+        "rules_failed": [f.rule for f in answer.rule_findings if not f.passed],
+        "flags": list(answer.flags),
         "scores": answer.scores,
         "model": f"{answer.model_name}/{answer.model_version}" if answer.model_name else "",
         "source": answer.source,
