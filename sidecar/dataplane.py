@@ -12,6 +12,7 @@ record (metrics, drift, the canonical log line).
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -37,7 +38,7 @@ from sidecar.domain import (
     RuleFinding,
     Source,
 )
-from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, ResourceExhausted
+from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, ResourceExhausted, Unavailable
 from sidecar.models.engine import InferenceEngine, ModelFailure
 from sidecar.models.registry import ModelRegistry
 from sidecar.models.routing import TrafficSplit
@@ -89,7 +90,9 @@ class DataPlane:
         self.state = StateStore(settings.state.dir)
         self.cache = PredictionCache(settings.cache.max_bytes, settings.cache.ttl_s)
         self.rules = RuleBook.load(settings.rules.path)
-        self.reviews = ReviewStore(settings.review.path, settings.review.lease_s)
+        self.reviews = ReviewStore(
+            settings.review.path, settings.review.lease_s, busy_timeout_s=settings.review.busy_timeout_s
+        )
         m.REVIEW_QUEUE_DEPTH.set(self.reviews.depth())
         self.thresholds: dict[str, Thresholds] = {
             "": Thresholds(settings.decision.accept, settings.decision.review_below)
@@ -539,7 +542,14 @@ class DataPlane:
             review_id, created = self._enqueue(work, prediction, ",".join(decision.reasons))
             return true_label, review_id, created
 
-        true_label, review_id, _created = await self._stage("review", work, queue)
+        try:
+            true_label, review_id, _created = await self._stage("review", work, queue)
+        except sqlite3.Error as exc:
+            # Never an answer whose review item was not written: the caller retries (nothing is lost).
+            log.error("review_queue_unavailable", digest=inspection.digest, error=f"{type(exc).__name__}: {exc}")
+            raise Unavailable(
+                "the review queue cannot be written; retry later", Reason.REVIEW_QUEUE_UNAVAILABLE
+            ) from exc
         if true_label and not review_id:
             # A reviewer already said what this document is.
             reviewed = Prediction(
@@ -569,7 +579,13 @@ class DataPlane:
     async def _audit_sample(self, work: _Work, prediction: Prediction, decision: Decision) -> None:
         """An accepted document, also queued (audit=True) so reviewers measure the real silent-failure rate."""
         reason = "AUDIT," + ",".join(decision.reasons)
-        await self._stage("review", work, lambda: self._enqueue(work, prediction, reason, audit=True))
+        try:
+            await self._stage("review", work, lambda: self._enqueue(work, prediction, reason, audit=True))
+        except sqlite3.Error as exc:
+            # The answer stands (it is accepted either way); only this audit sample is missed.
+            m.ERRORS.labels(reason=Reason.REVIEW_QUEUE_UNAVAILABLE.value).inc()
+            digest = work.inspection.digest if work.inspection else ""
+            log.error("audit_sample_not_queued", digest=digest, error=f"{type(exc).__name__}: {exc}")
 
     def _enqueue(self, work: _Work, prediction: Prediction, reason: str, audit: bool = False) -> tuple[str, bool]:
         """Queue the document for review (idempotent on its digest); runs in the executor."""

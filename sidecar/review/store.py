@@ -124,13 +124,19 @@ _SELECT = _COLUMNS.replace("status,", f"{_EFFECTIVE_STATUS} AS status,")
 
 
 class ReviewStore:
-    def __init__(self, path: Path, lease_s: float = 600.0, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        path: Path,
+        lease_s: float = 600.0,
+        clock: Callable[[], float] = time.time,
+        busy_timeout_s: float = 30.0,
+    ) -> None:
         self.path = path
         self.lease_s = lease_s
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
         self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed review item survives power loss, not only a process crash.
         self._db.execute("PRAGMA synchronous=FULL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from pathlib import Path
 
@@ -10,6 +11,8 @@ import pytest
 from doctriage import Client, RuleFinding
 from doctriage.v1 import admin_pb2, classifier_pb2
 
+from sidecar.risk import AcceptanceRule
+from sidecar.risk.proto import rule_to_proto
 from tests.conftest import make_settings
 from tests.fixtures_docs import jpeg, page_image, pdf
 from tests.support.documents import sample_documents
@@ -194,3 +197,52 @@ def test_a_resolved_digest_is_answered_from_the_feedback_table_without_a_cache(t
             ["REVIEWED"],
         )
         assert again.review_id == ""
+
+
+def test_a_locked_review_database_refuses_retryably_and_loses_nothing(tmp_path: Path) -> None:
+    # A real fault: another process (a review tool, a backup) holds the SQLite database's write lock.
+    root = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
+    db = tmp_path / "review.sqlite3"
+    review = {"path": db, "busy_timeout_s": 0.2}
+    traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
+    with running(root, traffic=traffic, review=review) as server, stubs(server) as (classifier, admin):
+        # Every answer (~0.95) goes to review: no rule accepts it.
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=thresholds(1.0, 0.99)))
+        png = sample_documents(seed=61)["png"]
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            before = metric("doctriage_errors_total", reason="REVIEW_QUEUE_UNAVAILABLE")
+            with pytest.raises(grpc.RpcError) as err:
+                classifier.Classify(request(png, "png"), timeout=30)
+            assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+            assert reason_of(err.value) == "REVIEW_QUEUE_UNAVAILABLE"
+            assert metric("doctriage_errors_total", reason="REVIEW_QUEUE_UNAVAILABLE") == before + 1
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        # Lock released: the retry is queued, once.
+        queued = classifier.Classify(request(png, "png"), timeout=30)
+        assert queued.decision == classifier_pb2.HUMAN_REVIEW and queued.review_id
+        listed = admin.ListReviews(admin_pb2.ListReviewsRequest())
+        assert [i.id for i in listed.items] == [queued.review_id] and listed.total == 1
+
+        # An accepted answer whose audit sample cannot be queued stands: only the sample is missed.
+        audited = admin_pb2.Thresholds(model_version="2.3", provenance="test", audit_rate=1.0)
+        audited.default.accept, audited.default.review_below = 0.85, 0.6
+        rule = AcceptanceRule(proven=True, confidence_threshold=0.5, alpha=0.01, n=300)
+        audited.rule.CopyFrom(rule_to_proto(rule))
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=audited))
+        holder = sqlite3.connect(db, isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            before = metric("doctriage_errors_total", reason="REVIEW_QUEUE_UNAVAILABLE")
+            accepted = classifier.Classify(request(sample_documents(seed=62)["png"], "png"), timeout=30)
+            assert accepted.decision == classifier_pb2.ACCEPTED and "RISK_CONTROLLED" in accepted.decision_reasons
+            assert metric("doctriage_errors_total", reason="REVIEW_QUEUE_UNAVAILABLE") == before + 1
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        sampled = classifier.Classify(request(sample_documents(seed=63)["png"], "png"), timeout=30)
+        assert sampled.decision == classifier_pb2.ACCEPTED
+        assert admin.ListReviews(admin_pb2.ListReviewsRequest()).total == 2  # the queued one and this audit

@@ -3,7 +3,16 @@ from pathlib import Path
 import pytest
 
 from sidecar.errors import InvalidRequest
-from sidecar.pipeline.rules import DocumentFacts, RuleBook, has_amount, has_date, has_iban, has_mrz, iban_is_valid, repair_mrz
+from sidecar.pipeline.rules import (
+    DocumentFacts,
+    RuleBook,
+    has_amount,
+    has_date,
+    has_iban,
+    has_mrz,
+    iban_is_valid,
+    repair_mrz,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
