@@ -117,7 +117,8 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
             + (
                 f", then {lexicon['dim']} keyword-lexicon features (`{lexicon['file']}`, from "
                 "`training/doctriage_train/lexicon.py`: names and field vocabulary of each document type and of "
-                "out-of-scope genres in en/de/fr/es/it/nl/pt, machine-readable zones)"
+                "out-of-scope genres in en/de/fr/es/it/nl/pt, letter formulas also in ca/pl/sv/da/no/cs/ro, "
+                "machine-readable zones)"
                 if lexicon
                 else ""
             )
