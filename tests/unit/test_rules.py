@@ -55,6 +55,27 @@ def test_shipped_rules_file_loads_and_accepts_a_real_looking_invoice() -> None:
     assert any(not f.passed and f.rule == "invoice.forbid" for f in bad)
 
 
+@pytest.mark.parametrize(
+    ("label", "text"),
+    [
+        ("letter", "Sehr geehrte Frau Weber,\nwir laden Sie ein ...\nMit freundlichen Grüßen"),
+        ("letter", "Madame, Monsieur,\n... Veuillez agréer, Madame, Monsieur, nos salutations distinguées."),
+        ("letter", "Estimado cliente: ... Atentamente,"),
+        ("invoice", "FATTURA N. 118 del 12/03/2024  Totale 1.428,00 EUR"),
+        ("receipt", "REWE Markt\nSUMME EUR 12,34\nBar 20,00"),
+        ("bank_statement", "Kontoauszug Nr. 3 vom 01.03.2024  Saldo alt 1.200,00 EUR  01.02.2024"),
+        ("payslip", "Entgeltabrechnung März 2024  Netto 2.345,67 EUR"),
+        ("utility_bill", "Votre facture d'électricité  Montant à payer 84,20 €"),
+        ("utility_bill", "Mobile plan, March: total due $29.99"),
+        ("tax_form", "Einkommensteuererklärung 2023 – Anlage N"),
+        ("identity_document", "BUNDESREPUBLIK DEUTSCHLAND PERSONALAUSWEIS"),
+    ],
+)
+def test_shipped_rules_read_documents_in_several_languages(label: str, text: str) -> None:
+    findings = RuleBook.load(ROOT / "config" / "rules.toml").evaluate(label, DocumentFacts(text, 1, 1.41))
+    assert findings and all(f.passed for f in findings), findings
+
+
 def test_missing_text_fails_text_rules() -> None:
     book = RuleBook.load(ROOT / "config" / "rules.toml")
     (finding,) = book.evaluate("invoice", DocumentFacts(None))
