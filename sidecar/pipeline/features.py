@@ -39,8 +39,11 @@ class DriftFeatures:
     contrast: float  # standard deviation of the grey levels
     sharpness: float  # variance of the Laplacian on the thumbnail (blurred captures score low)
     ink_ratio: float  # fraction of pixels darker than mid-grey
-    text_length: int  # characters of text layer or OCR; 0 when neither
+    # Characters of the text layer (0 when none): what the drift reference measures, whichever path
+    # (OCR or not) this request took. What OCR read is `ocr_length`.
+    text_length: int
     has_text_layer: bool
+    ocr_length: int | None = None  # characters OCR read, only when it ran
     ocr_confidence: float | None = None  # 0-100, only when OCR ran
     ocr_seconds: float | None = None
 
@@ -60,7 +63,7 @@ def compute_features(inspection: Inspection, page: Page, ocr: OcrResult | None =
     thumb = thumbnail(page.image)
     pixels = thumb.astype(np.float32)
     text_layer = page.text or ""
-    text_length = len(text_layer.strip()) if text_layer.strip() else (ocr.char_count if ocr is not None else 0)
+    text_length = len(text_layer.strip())
     width, height = page.source_width, page.source_height
     return DriftFeatures(
         size_bytes=inspection.size,
@@ -75,6 +78,7 @@ def compute_features(inspection: Inspection, page: Page, ocr: OcrResult | None =
         ink_ratio=float((thumb < _INK_LEVEL).mean()),
         text_length=text_length,
         has_text_layer=bool(text_layer.strip()),
+        ocr_length=None if ocr is None else ocr.char_count,
         ocr_confidence=None if ocr is None or ocr.timed_out else ocr.confidence,
         ocr_seconds=None if ocr is None else ocr.seconds,
     )

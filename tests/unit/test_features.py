@@ -39,10 +39,12 @@ def test_image_without_ocr_has_no_text() -> None:
     assert (f.width, f.height) == docs.A4_300DPI and f.page_count == 1
 
 
-def test_ocr_result_fills_text_length_and_confidence() -> None:
+def test_ocr_result_fills_its_own_fields_and_text_length_stays_the_text_layer() -> None:
+    # text_length is a drift feature whose training reference is the text layer: OCR must not move it.
     ocr = OcrResult(text="INVOICE 2024-0042 Amount due", confidence=91.0, seconds=0.3)
     f = features_of(docs.png(), DocKind.PNG, ocr)
-    assert f.text_length == len(ocr.text) and f.ocr_confidence == 91.0 and f.ocr_seconds == 0.3
+    assert f.text_length == 0 and f.ocr_length == len(ocr.text)
+    assert f.ocr_confidence == 91.0 and f.ocr_seconds == 0.3
     timed_out = OcrResult(text="", confidence=0.0, seconds=5.0, timed_out=True)
     assert features_of(docs.png(), DocKind.PNG, timed_out).ocr_confidence is None
 
