@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
+APT_PACKAGES := tesseract-ocr tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
 	clamav-daemon clamav prometheus
 # No global OMP_THREAD_LIMIT: the OCR engine caps tesseract's OpenMP itself (sidecar/pipeline/ocr.py),
 # and a limit of 1 inherited by torch stalls training (2 threads requested, 1 allowed).

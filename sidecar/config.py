@@ -111,6 +111,9 @@ class OcrSettings(BaseModel):
     # Pages whose longest side is shorter are upscaled to it first (0 = never): tesseract wants letters
     # ~20 px high, and a 400 px card scan or a 640 px phone photo has 5-8 px letters.
     min_side: int = Field(default=1400, ge=0)
+    # A landscape page read with a mean confidence below this (0-100) goes through tesseract's
+    # orientation detection and is read again upright when it was sideways (0 = never).
+    reorient_below: float = Field(default=50.0, ge=0, le=100)
     cache_entries: int = Field(default=1024, ge=0)
 
 

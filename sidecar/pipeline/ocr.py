@@ -53,6 +53,7 @@ class OcrResult:
     seconds: float  # recognition time (0 when served from the cache)
     timed_out: bool = False
     cached: bool = False
+    rotated: int = 0  # degrees counter-clockwise the page was turned before the text was read
 
     @property
     def char_count(self) -> int:
@@ -96,6 +97,7 @@ class OcrEngine:
         max_side: int = 3000,
         cache_entries: int = 1024,
         min_side: int = 0,
+        reorient_below: float = 0.0,
     ) -> None:
         # With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
         # Read once, when the OpenMP runtime starts (here, at tesserocr's first import). Set here, not
@@ -111,11 +113,15 @@ class OcrEngine:
         self.page_timeout_s = page_timeout_s
         self.max_side = max_side
         self.min_side = min(min_side, max_side)
+        # A landscape page read with a mean confidence below this is asked of tesseract's orientation
+        # detection (osd.traineddata) and read again turned upright when that says so (0 = never).
+        self.reorient_below = reorient_below if (tessdata / "osd.traineddata").is_file() else 0.0
         self.version: str = tesserocr.tesseract_version().split()[1]
         self._cache: OrderedDict[tuple[str, str], OcrResult] = OrderedDict()
         self._cache_entries = cache_entries
         self._cache_lock = threading.Lock()
-        self._pool: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        # Per worker: the recognizer, and the orientation detector when reorienting is on.
+        self._pool: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
         self._apis: list[Any] = []
         # tesserocr wants the directory with a trailing separator.
         path = str(tessdata).rstrip("/") + "/"
@@ -123,7 +129,11 @@ class OcrEngine:
             for _ in range(workers):
                 api = tesserocr.PyTessBaseAPI(path=path, lang=languages, psm=tesserocr.PSM.AUTO)
                 self._apis.append(api)
-                self._pool.put(api)
+                osd = None
+                if self.reorient_below > 0:
+                    osd = tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
+                    self._apis.append(osd)
+                self._pool.put((api, osd))
         except RuntimeError as exc:
             self.close()
             raise Unavailable(f"tesseract failed to initialise {languages} from {tessdata}") from exc
@@ -138,6 +148,7 @@ class OcrEngine:
             max_side=settings.max_side,
             cache_entries=settings.cache_entries,
             min_side=settings.min_side,
+            reorient_below=settings.reorient_below,
         )
 
     def close(self) -> None:
@@ -146,13 +157,13 @@ class OcrEngine:
         self._apis.clear()
 
     @contextmanager
-    def _api(self) -> Iterator[Any]:
+    def _api(self) -> Iterator[tuple[Any, Any]]:
         # Never more callers than instances in practice (one per executor worker); a surplus waits.
-        api = self._pool.get()
+        worker = self._pool.get()
         try:
-            yield api
+            yield worker
         finally:
-            self._pool.put(api)
+            self._pool.put(worker)
 
     def extract_text(
         self,
@@ -178,24 +189,28 @@ class OcrEngine:
         return result
 
     def recognize(self, image: npt.NDArray[np.uint8], *, timeout_s: float | None = None) -> OcrResult:
-        """OCR one grey (HxW) or RGB (HxWx3) page image; never cached."""
+        """OCR one grey (HxW) or RGB (HxWx3) page image; never cached.
+
+        A landscape page read poorly (mean confidence under `reorient_below`) may be a portrait page
+        scanned or photographed sideways: when orientation detection says so, it is read again turned
+        upright, and the better-read text is returned (`rotated` says which)."""
         image = _prepare(image, self.max_side, self.min_side)
         limit = self.page_timeout_s if timeout_s is None else min(timeout_s, self.page_timeout_s)
-        height, width = image.shape[:2]
-        channels = 1 if image.ndim == 2 else image.shape[2]
-        data = image.tobytes()  # tesseract keeps a pointer to it until recognition ends
-        with self._api() as api:
+        with self._api() as (api, osd):
+            result = _read(api, image, limit)
+            height, width = image.shape[:2]
+            if osd is None or result.timed_out or result.confidence >= self.reorient_below or width <= height:
+                return result
             started = time.perf_counter()
-            api.SetImageBytes(data, width, height, channels, width * channels)
-            done = api.Recognize(timeout=max(1, int(limit * 1000)))
-            if not done:
-                api.Clear()
-                return OcrResult(text="", confidence=0.0, seconds=time.perf_counter() - started, timed_out=True)
-            text = api.GetUTF8Text().strip()
-            confidence = float(api.MeanTextConf()) if text else 0.0
-            seconds = time.perf_counter() - started
-            api.Clear()
-        return OcrResult(text=text, confidence=confidence, seconds=seconds)
+            turns = _upright_turns(osd, image)
+            if not turns or limit - result.seconds <= 0:
+                return replace(result, seconds=result.seconds + time.perf_counter() - started)
+            upright = np.ascontiguousarray(np.rot90(image, turns))
+            second = _read(api, upright, limit - result.seconds - (time.perf_counter() - started))
+            spent = result.seconds + time.perf_counter() - started
+            if not second.timed_out and second.confidence > result.confidence:
+                return replace(second, seconds=spent, rotated=90 * turns)
+            return replace(result, seconds=spent)
 
     def _cache_get(self, key: tuple[str, str]) -> OcrResult | None:
         with self._cache_lock:
@@ -213,6 +228,41 @@ class OcrEngine:
             self._cache.move_to_end(key)
             while len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
+
+
+def _read(api: Any, image: npt.NDArray[np.uint8], limit: float) -> OcrResult:
+    height, width = image.shape[:2]
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    data = image.tobytes()  # tesseract keeps a pointer to it until recognition ends
+    started = time.perf_counter()
+    api.SetImageBytes(data, width, height, channels, width * channels)
+    done = api.Recognize(timeout=max(1, int(limit * 1000)))
+    if not done:
+        api.Clear()
+        return OcrResult(text="", confidence=0.0, seconds=time.perf_counter() - started, timed_out=True)
+    text = api.GetUTF8Text().strip()
+    confidence = float(api.MeanTextConf()) if text else 0.0
+    seconds = time.perf_counter() - started
+    api.Clear()
+    return OcrResult(text=text, confidence=confidence, seconds=seconds)
+
+
+# Orientation detection looks at the page at most this size (its cost grows with the page: ~0.1 s here).
+_OSD_SIDE = 1400
+
+
+def _upright_turns(osd: Any, image: npt.NDArray[np.uint8]) -> int:
+    """Quarter turns counter-clockwise (np.rot90's k) that set the page upright; 0 when unsure."""
+    page = Image.fromarray(image)
+    page.thumbnail((_OSD_SIDE, _OSD_SIDE))
+    try:
+        osd.SetImage(page)
+        found = osd.DetectOrientationScript()
+    finally:
+        osd.Clear()
+    if not found:
+        return 0
+    return int(found["orient_deg"]) // 90 % 4
 
 
 def _prepare(image: npt.NDArray[np.uint8], max_side: int, min_side: int = 0) -> npt.NDArray[np.uint8]:

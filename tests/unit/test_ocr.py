@@ -142,11 +142,31 @@ def test_small_pages_are_upscaled_before_recognition() -> None:
         upscaled.close()
 
 
+def test_a_sideways_page_is_read_upright() -> None:
+    # A portrait page scanned a quarter turn off (no EXIF to say so): tesseract alone reads garbage.
+    sideways = np.ascontiguousarray(np.rot90(np.asarray(docs.page_image().convert("L")), 1))
+    expected = {"invoice", "2024-0042", "amount", "due"}
+    plain = OcrEngine(TESSDATA, workers=1, reorient_below=0)
+    reorienting = OcrEngine(TESSDATA, workers=1, reorient_below=50)
+    try:
+        first = plain.recognize(sideways)
+        assert not expected <= words(first.text) and first.rotated == 0
+        upright = reorienting.recognize(sideways)
+        assert expected <= words(upright.text) and upright.rotated == 270 and upright.confidence > 80
+        # An upright page is read once: no orientation pass, nothing turned.
+        page = np.asarray(docs.page_image().convert("L"))
+        assert reorienting.recognize(page).rotated == 0
+    finally:
+        plain.close()
+        reorienting.close()
+
+
 def test_engine_from_settings() -> None:
     engine = OcrEngine.from_settings(OcrSettings(workers=1, languages="eng+deu"))
     try:
         assert engine.languages == "eng+deu" and engine.version.startswith("5.")
         assert engine.min_side == OcrSettings().min_side == 1400
+        assert engine.reorient_below == OcrSettings().reorient_below == 50  # apt's tesseract-ocr-osd is there
         assert os.environ["OMP_THREAD_LIMIT"] == "1"
     finally:
         engine.close()
