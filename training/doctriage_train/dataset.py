@@ -107,6 +107,18 @@ SCAN_SIZES = (640, 1100, 1400, 1700)
 _OCR_ENGINE: list[Any] = []
 
 
+def ocr_signature() -> str:
+    """What decides the serving OCR's text (for caches of it): tesseract's version and the engine's
+    settings that change what it reads."""
+    import tesserocr
+
+    from sidecar.config import OcrSettings
+
+    s = OcrSettings()
+    parts = (tesserocr.tesseract_version().split()[1], s.languages, s.max_side, s.min_side, s.reorient_below)
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
 def read_back(content: bytes, inspection: Inspection) -> str:
     """The degraded page through the serving OCR (same decode, same tesseract settings)."""
     if not _OCR_ENGINE:

@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 from doctriage_train import LABELS
-from doctriage_train.dataset import inspect, preprocess, read_back
+from doctriage_train.dataset import inspect, ocr_signature, preprocess, read_back
 from sidecar.pipeline.ocr import needs_ocr
 
 LABEL_MAP = {"id_card": "identity_document"}
@@ -46,11 +46,13 @@ class RealDocs:
 
 def load(root: Path | None = None, with_ocr: bool = False, ocr_cache: Path | None = None) -> RealDocs | None:
     """Every real document through the sidecar's preprocessing; OCR results (the sidecar's OcrEngine,
-    as serving runs it) are cached by content digest in `ocr_cache` (a JSON file): seconds a page."""
+    as serving runs it) are cached by content digest and OCR settings in `ocr_cache` (a JSON file):
+    seconds a page."""
     root = root or default_root()
     if root is None:
         return None
     cache: dict[str, str] = json.loads(ocr_cache.read_text()) if ocr_cache and ocr_cache.is_file() else {}
+    engine = ocr_signature() if with_ocr else ""
     xs, ys, texts, ocrs, files, kinds, failed = [], [], [], [], [], [], []
     with (root / "MANIFEST.tsv").open(newline="") as fh:
         for row in csv.DictReader(fh, delimiter="\t"):
@@ -70,7 +72,7 @@ def load(root: Path | None = None, with_ocr: bool = False, ocr_cache: Path | Non
             ys.append(LABELS.index(label))
             texts.append(page.text or "")
             if with_ocr and needs_ocr(page):
-                key = hashlib.sha256(content).hexdigest()
+                key = f"{hashlib.sha256(content).hexdigest()}:{engine}"  # a changed OCR reads again
                 if key not in cache:
                     cache[key] = read_back(content, inspection)  # the sidecar's own OCR, as serving reads it
                 ocrs.append(cache[key])
