@@ -96,8 +96,8 @@ class OcrEngine:
         page_timeout_s: float = 5.0,
         max_side: int = 3000,
         cache_entries: int = 1024,
-        min_side: int = 0,
-        reorient_below: float = 0.0,
+        min_side: int = 1400,
+        reorient_below: float = 50.0,
     ) -> None:
         # With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
         # Read once, when the OpenMP runtime starts (here, at tesserocr's first import). Set here, not
@@ -137,6 +137,11 @@ class OcrEngine:
         except RuntimeError as exc:
             self.close()
             raise Unavailable(f"tesseract failed to initialise {languages} from {tessdata}") from exc
+
+    @property
+    def signature(self) -> tuple[object, ...]:
+        """What decides the text this engine reads, for caches of it kept beyond one engine."""
+        return (self.version, self.languages, self.max_side, self.min_side, self.reorient_below)
 
     @classmethod
     def from_settings(cls, settings: OcrSettings) -> OcrEngine:
@@ -203,10 +208,10 @@ class OcrEngine:
                 return result
             started = time.perf_counter()
             turns = _upright_turns(osd, image)
-            if not turns or limit - result.seconds <= 0:
+            left = limit - result.seconds - (time.perf_counter() - started)
+            if not turns or left <= 0:
                 return replace(result, seconds=result.seconds + time.perf_counter() - started)
-            upright = np.ascontiguousarray(np.rot90(image, turns))
-            second = _read(api, upright, limit - result.seconds - (time.perf_counter() - started))
+            second = _read(api, np.ascontiguousarray(np.rot90(image, turns)), left)
             spent = result.seconds + time.perf_counter() - started
             if not second.timed_out and second.confidence > result.confidence:
                 return replace(second, seconds=spent, rotated=90 * turns)

@@ -107,20 +107,8 @@ SCAN_SIZES = (640, 1100, 1400, 1700)
 _OCR_ENGINE: list[Any] = []
 
 
-def ocr_signature() -> str:
-    """What decides the serving OCR's text (for caches of it): tesseract's version and the engine's
-    settings that change what it reads."""
-    import tesserocr
-
-    from sidecar.config import OcrSettings
-
-    s = OcrSettings()
-    parts = (tesserocr.tesseract_version().split()[1], s.languages, s.max_side, s.min_side, s.reorient_below)
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
-
-
-def read_back(content: bytes, inspection: Inspection) -> str:
-    """The degraded page through the serving OCR (same decode, same tesseract settings)."""
+def _ocr_engine() -> Any:
+    """This process's serving OCR engine (default settings, as `make serve` runs it); None without tesseract."""
     if not _OCR_ENGINE:
         from sidecar.config import OcrSettings
         from sidecar.pipeline.ocr import OcrEngine
@@ -129,7 +117,18 @@ def read_back(content: bytes, inspection: Inspection) -> str:
             _OCR_ENGINE.append(OcrEngine.from_settings(OcrSettings(workers=1, cache_entries=0)))
         except Exception:  # noqa: BLE001 - no tesseract here: fall back to no text, like serving
             _OCR_ENGINE.append(None)
-    engine = _OCR_ENGINE[0]
+    return _OCR_ENGINE[0]
+
+
+def ocr_signature() -> str:
+    """What decides the text `read_back` returns (OcrEngine.signature), as a short key for caches."""
+    engine = _ocr_engine()
+    return hashlib.sha256(repr(engine.signature if engine else None).encode()).hexdigest()[:16]
+
+
+def read_back(content: bytes, inspection: Inspection) -> str:
+    """The degraded page through the serving OCR (same decode, same tesseract settings)."""
+    engine = _ocr_engine()
     if engine is None:
         return ""
     try:
