@@ -114,6 +114,10 @@ class OcrSettings(BaseModel):
     # A landscape page read with a mean confidence below this (0-100) goes through tesseract's
     # orientation detection and is read again upright when it was sideways (0 = never).
     reorient_below: float = Field(default=50.0, ge=0, le=100)
+    # A page read with a mean confidence below this (0-100) is read again with local (Sauvola)
+    # thresholds instead of tesseract's one global (Otsu) threshold, which blanks out phone photos
+    # with uneven light and shadows; the read with more confident words is kept (0 = never).
+    rebinarize_below: float = Field(default=50.0, ge=0, le=100)
     cache_entries: int = Field(default=1024, ge=0)
 
 

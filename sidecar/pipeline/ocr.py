@@ -44,6 +44,11 @@ MIN_TEXT_LAYER_CHARS = 16
 # decode_document decodes at twice its target (JPEG draft, PDF render scale ≤ 4 = 288 dpi):
 # this target keeps an A4 page at ~300 dpi, what tesseract is tuned for.
 _OCR_TARGET = (3508 // 2, 2480 // 2)
+# tesseract's thresholding_method values (tesseract >= 5.0): its default, and the local-threshold
+# method a poorly read page is read again with (OcrSettings.rebinarize_below).
+_OTSU, _SAUVOLA = "0", "2"
+# A word read with at least this confidence counts as read (which of two reads of a page is kept).
+_CONFIDENT_WORD = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +59,8 @@ class OcrResult:
     timed_out: bool = False
     cached: bool = False
     rotated: int = 0  # degrees counter-clockwise the page was turned before the text was read
+    confident_words: int = 0  # words read with a confidence of at least _CONFIDENT_WORD
+    rebinarized: bool = False  # read with local (Sauvola) thresholds: the global one read it worse
 
     @property
     def char_count(self) -> int:
@@ -98,6 +105,7 @@ class OcrEngine:
         cache_entries: int = 1024,
         min_side: int = 1400,
         reorient_below: float = 50.0,
+        rebinarize_below: float = 50.0,
     ) -> None:
         # With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
         # Read once, when the OpenMP runtime starts (here, at tesserocr's first import). Set here, not
@@ -116,6 +124,7 @@ class OcrEngine:
         # A landscape page read with a mean confidence below this is asked of tesseract's orientation
         # detection (osd.traineddata) and read again turned upright when that says so (0 = never).
         self.reorient_below = reorient_below if (tessdata / "osd.traineddata").is_file() else 0.0
+        self.rebinarize_below = rebinarize_below
         self.version: str = tesserocr.tesseract_version().split()[1]
         self._cache: OrderedDict[tuple[str, str], OcrResult] = OrderedDict()
         self._cache_entries = cache_entries
@@ -129,6 +138,8 @@ class OcrEngine:
             for _ in range(workers):
                 api = tesserocr.PyTessBaseAPI(path=path, lang=languages, psm=tesserocr.PSM.AUTO)
                 self._apis.append(api)
+                if self.rebinarize_below > 0 and not api.SetVariable("thresholding_method", _OTSU):
+                    raise RuntimeError("this tesseract has no thresholding_method (5.0 or later needed)")
                 osd = None
                 if self.reorient_below > 0:
                     osd = tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
@@ -141,7 +152,14 @@ class OcrEngine:
     @property
     def signature(self) -> tuple[object, ...]:
         """What decides the text this engine reads, for caches of it kept beyond one engine."""
-        return (self.version, self.languages, self.max_side, self.min_side, self.reorient_below)
+        return (
+            self.version,
+            self.languages,
+            self.max_side,
+            self.min_side,
+            self.reorient_below,
+            self.rebinarize_below,
+        )
 
     @classmethod
     def from_settings(cls, settings: OcrSettings) -> OcrEngine:
@@ -154,6 +172,7 @@ class OcrEngine:
             cache_entries=settings.cache_entries,
             min_side=settings.min_side,
             reorient_below=settings.reorient_below,
+            rebinarize_below=settings.rebinarize_below,
         )
 
     def close(self) -> None:
@@ -198,24 +217,34 @@ class OcrEngine:
 
         A landscape page read poorly (mean confidence under `reorient_below`) may be a portrait page
         scanned or photographed sideways: when orientation detection says so, it is read again turned
-        upright, and the better-read text is returned (`rotated` says which)."""
+        upright, and the better-read text is kept (`rotated` says which). A page still read poorly
+        (under `rebinarize_below`: tesseract's one global threshold blanks out photos with uneven
+        light) is read again with local thresholds, and the read with more confident words is
+        returned (`rebinarized` says which)."""
         image = _prepare(image, self.max_side, self.min_side)
         limit = self.page_timeout_s if timeout_s is None else min(timeout_s, self.page_timeout_s)
         with self._api() as (api, osd):
+            started = time.perf_counter()
             result = _read(api, image, limit)
             height, width = image.shape[:2]
-            if osd is None or result.timed_out or result.confidence >= self.reorient_below or width <= height:
-                return result
-            started = time.perf_counter()
-            turns = _upright_turns(osd, image)
-            left = limit - result.seconds - (time.perf_counter() - started)
-            if not turns or left <= 0:
-                return replace(result, seconds=result.seconds + time.perf_counter() - started)
-            second = _read(api, np.ascontiguousarray(np.rot90(image, turns)), left)
-            spent = result.seconds + time.perf_counter() - started
-            if not second.timed_out and second.confidence > result.confidence:
-                return replace(second, seconds=spent, rotated=90 * turns)
-            return replace(result, seconds=spent)
+            if osd is not None and not result.timed_out and result.confidence < self.reorient_below and width > height:
+                turns = _upright_turns(osd, image)
+                left = limit - (time.perf_counter() - started)
+                if turns and left > 0:
+                    upright = np.ascontiguousarray(np.rot90(image, turns))
+                    second = _read(api, upright, left)
+                    if not second.timed_out and second.confidence > result.confidence:
+                        result, image = replace(second, rotated=90 * turns), upright
+            left = limit - (time.perf_counter() - started)
+            if not result.timed_out and result.confidence < self.rebinarize_below and left > 0:
+                api.SetVariable("thresholding_method", _SAUVOLA)
+                try:
+                    local = _read(api, image, left)
+                finally:
+                    api.SetVariable("thresholding_method", _OTSU)
+                if not local.timed_out and local.confident_words > result.confident_words:
+                    result = replace(local, rotated=result.rotated, rebinarized=True)
+            return replace(result, seconds=time.perf_counter() - started)
 
     def _cache_get(self, key: tuple[str, str]) -> OcrResult | None:
         with self._cache_lock:
@@ -247,9 +276,10 @@ def _read(api: Any, image: npt.NDArray[np.uint8], limit: float) -> OcrResult:
         return OcrResult(text="", confidence=0.0, seconds=time.perf_counter() - started, timed_out=True)
     text = api.GetUTF8Text().strip()
     confidence = float(api.MeanTextConf()) if text else 0.0
+    confident = sum(1 for c in api.AllWordConfidences() if c >= _CONFIDENT_WORD) if text else 0
     seconds = time.perf_counter() - started
     api.Clear()
-    return OcrResult(text=text, confidence=confidence, seconds=seconds)
+    return OcrResult(text=text, confidence=confidence, seconds=seconds, confident_words=confident)
 
 
 # Orientation detection looks at the page at most this size (its cost grows with the page: ~0.1 s here).

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -161,12 +162,41 @@ def test_a_sideways_page_is_read_upright() -> None:
         reorienting.close()
 
 
+def test_a_photo_the_global_threshold_blanks_out_is_read_with_local_thresholds() -> None:
+    # A phone photo from the training generator (page on a cloth background, uneven light, blur,
+    # noise, 960 px): tesseract's one global (Otsu) threshold turns it into a page without text.
+    for module in ("faker", "fpdf", "cv2"):
+        pytest.importorskip(module)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
+    from doctriage_train.degrade import photo, render_pdf
+    from doctriage_train.generator import generate
+
+    statement = generate("bank_statement", 3, 0).pdf
+    assert statement is not None
+    image = photo(render_pdf(statement, 1800), random.Random(963), target_long=960)
+    plain = OcrEngine(TESSDATA, workers=1, rebinarize_below=0)
+    rebinarizing = OcrEngine(TESSDATA, workers=1, rebinarize_below=50)
+    try:
+        first = plain.recognize(image)
+        assert first.text == "" and first.confident_words == 0 and not first.rebinarized
+        second = rebinarizing.recognize(image)
+        assert second.rebinarized and second.confident_words >= 10
+        assert {"account", "statement"} <= words(second.text)
+        # A page the global threshold reads well is read once.
+        clean = rebinarizing.recognize(np.asarray(docs.page_image().convert("L")))
+        assert not clean.rebinarized and clean.confidence > 80 and clean.confident_words >= 20
+    finally:
+        plain.close()
+        rebinarizing.close()
+
+
 def test_engine_from_settings() -> None:
     engine = OcrEngine.from_settings(OcrSettings(workers=1, languages="eng+deu"))
     try:
         assert engine.languages == "eng+deu" and engine.version.startswith("5.")
         assert engine.min_side == OcrSettings().min_side == 1400
         assert engine.reorient_below == OcrSettings().reorient_below == 50  # apt's tesseract-ocr-osd is there
+        assert engine.rebinarize_below == OcrSettings().rebinarize_below == 50
         assert os.environ["OMP_THREAD_LIMIT"] == "1"
     finally:
         engine.close()

@@ -41,8 +41,11 @@ class DataConfig:
     seed: int = 0
 
     def digest(self) -> str:
-        """Digest of everything that determines the data: config + generator code version."""
-        blob = json.dumps({**asdict(self), "labels": LABELS, "generator": GENERATOR_VERSION}, sort_keys=True)
+        """Digest of everything that determines the data: config, generator code version, and the
+        OCR that reads the degraded pages back (a changed OCR makes other data)."""
+        blob = json.dumps(
+            {**asdict(self), "labels": LABELS, "generator": GENERATOR_VERSION, "ocr": ocr_signature()}, sort_keys=True
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
