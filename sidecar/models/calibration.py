@@ -83,14 +83,26 @@ def is_ood(
 # ---- fitting (training and recalibration from reviewed documents) ---------------------------------
 
 
-def nll(logits: npt.ArrayLike, labels: npt.ArrayLike, temperature: float) -> float:
+def nll(
+    logits: npt.ArrayLike, labels: npt.ArrayLike, temperature: float, weights: npt.ArrayLike | None = None
+) -> float:
+    """Mean negative log-likelihood at `temperature`; `weights`: per-row weights (a weighted mean)."""
     z = np.asarray(logits, dtype=np.float64) / temperature
     y = np.asarray(labels, dtype=np.int64)
-    return float(np.mean(_logsumexp(z) - z[np.arange(len(y)), y]))
+    w = None if weights is None else np.asarray(weights, dtype=np.float64)
+    return float(np.average(_logsumexp(z) - z[np.arange(len(y)), y], weights=w))
 
 
-def fit_temperature(logits: npt.ArrayLike, labels: npt.ArrayLike, lo: float = 0.05, hi: float = 20.0) -> float:
-    """The temperature minimizing validation NLL (golden-section search on log T; NLL is convex in 1/T)."""
+def fit_temperature(
+    logits: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    lo: float = 0.05,
+    hi: float = 20.0,
+    weights: npt.ArrayLike | None = None,
+) -> float:
+    """The temperature minimizing validation NLL (golden-section search on log T; NLL is convex in 1/T).
+    `weights`: per-row weights, e.g. to give two validation sets of different sizes equal say
+    (`pooled_weights`)."""
     z = np.asarray(logits, dtype=np.float64)
     y = np.asarray(labels, dtype=np.int64)
     if len(y) == 0:
@@ -99,12 +111,19 @@ def fit_temperature(logits: npt.ArrayLike, labels: npt.ArrayLike, lo: float = 0.
     g = (np.sqrt(5.0) - 1) / 2
     c, d = b - g * (b - a), a + g * (b - a)
     for _ in range(80):
-        if nll(z, y, float(np.exp(c))) < nll(z, y, float(np.exp(d))):
+        if nll(z, y, float(np.exp(c)), weights) < nll(z, y, float(np.exp(d)), weights):
             b = d
         else:
             a = c
         c, d = b - g * (b - a), a + g * (b - a)
     return float(np.exp((a + b) / 2))
+
+
+def pooled_weights(sizes: tuple[int, ...], shares: tuple[float, ...]) -> FloatArray:
+    """Per-row weights for sets of `sizes` rows, concatenated in that order, so that set i carries
+    `shares[i]` of the total weight whatever its size (an empty set carries none)."""
+    parts = [np.full(n, share / n) for n, share in zip(sizes, shares, strict=True) if n]
+    return np.concatenate(parts) if parts else np.zeros(0)
 
 
 def expected_calibration_error(confidence: npt.ArrayLike, correct: npt.ArrayLike, bins: int = 15) -> float:

@@ -14,6 +14,7 @@ from sidecar.models.calibration import (
     is_ood,
     nll,
     ood_score,
+    pooled_weights,
     softmax,
 )
 
@@ -51,6 +52,33 @@ def test_fit_temperature_recovers_overconfidence() -> None:
     t = fit_temperature(true_logits * 3.0, y)
     assert 2.6 < t < 3.4
     assert nll(true_logits * 3.0, y, t) < nll(true_logits * 3.0, y, 1.0)
+
+
+def test_weighted_temperature_fit_pools_sets_of_different_sizes() -> None:
+    rng = np.random.default_rng(1)
+    k = 4
+
+    def sample(n: int, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        logits = rng.normal(0, 1, (n, k))
+        logits[np.arange(n), rng.integers(0, k, n)] += 1.0
+        y = np.array([rng.choice(k, p=row) for row in softmax(logits)])  # true temperature 1
+        return logits * scale, y
+
+    big, y_big = sample(3000, 1.0)  # calibrated
+    small, y_small = sample(300, 4.0)  # 4x over-confident
+    logits, y = np.concatenate([big, small]), np.concatenate([y_big, y_small])
+    plain = fit_temperature(logits, y)
+    weights = pooled_weights((3000, 300), (0.5, 0.5))
+    assert weights.shape == (3300,)
+    assert weights[:3000].sum() == pytest.approx(0.5) and weights[3000:].sum() == pytest.approx(0.5)
+    pooled = fit_temperature(logits, y, weights=weights)
+    alone = fit_temperature(small, y_small)
+    # the small set moves the pooled fit well away from the big one's ~1, not all the way to its own ~4
+    assert plain < 1.5 < pooled < alone - 0.5 and 3.2 < alone < 4.8
+    # a weight of 2 on a row is the row counted twice
+    twice = fit_temperature(np.concatenate([logits, small]), np.concatenate([y, y_small]))
+    assert fit_temperature(logits, y, weights=np.r_[np.ones(3000), np.full(300, 2.0)]) == pytest.approx(twice, rel=1e-4)
+    assert pooled_weights((0, 5), (0.5, 0.5)).sum() == pytest.approx(0.5)  # an empty set carries nothing
 
 
 def test_ece_zero_for_perfect_calibration_and_large_for_overconfidence() -> None:

@@ -24,6 +24,8 @@ def test_headline_metrics() -> None:
     assert r["documents"] == 8
     assert r["accuracy"] == pytest.approx(5 / 8)
     assert r["auto_accept_coverage"] == pytest.approx(5 / 8)
+    # of the 6 documents of a known type, 4 were accepted (the accepted `other` is not among them)
+    assert r["in_scope_documents"] == 6 and r["in_scope_coverage"] == pytest.approx(4 / 6)
     assert r["silent_failure_rate"] == pytest.approx(2 / 8)
     assert r["accepted_accuracy"] == pytest.approx(3 / 5)
     assert r["review_rate"] == pytest.approx(2 / 8)

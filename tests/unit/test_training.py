@@ -199,3 +199,46 @@ def test_temperature_and_ood_cut_refitted_on_real_documents_are_reported_cross_v
     assert len(set(np.round(cuts, 6))) > 1 and abs((scores[in_scope] > cuts[in_scope]).mean() - 0.2) < 0.12
     report = metrics(y, Scored(cv, embedding), calibration, real_ood, cuts)
     assert report["ood_flagged_rate"] == pytest.approx(float((scores > cuts).mean()), abs=1e-4)
+
+
+def test_temperature_pooled_from_synthetic_validation_and_real_documents() -> None:
+    pytest.importorskip("torch")
+    from doctriage_train.pipeline import REAL_SHARE, Scored, fit_on_real
+
+    from sidecar.models.calibration import calibrate, fit_temperature, pooled_weights
+
+    rng = np.random.default_rng(1)
+
+    def pages(n: int, right: float) -> tuple[np.ndarray, np.ndarray]:
+        y = rng.integers(0, len(LABELS), n)
+        pred = np.where(rng.random(n) < right, y, (y + 1) % len(LABELS))
+        logits = np.zeros((n, len(LABELS)), np.float32)
+        logits[np.arange(n), pred] = 8.0
+        return logits, y
+
+    v_logits, v_y = pages(2000, 0.9)  # synthetic pages: right 90 % of the time
+    r_logits, r_y = pages(90, 0.8)  # real documents: the same margins, right less often
+    embedding = rng.normal(0, 1, (90, 4)).astype(np.float32)
+    synthetic = {"method": "temperature", "temperature": 1.0, "fitted_on": "synthetic validation layouts (n=2000)"}
+    ood = {"method": "mahalanobis_diag", "means": np.zeros((len(LABELS), 4)).tolist(), "var": [0.25] * 4}
+    ood |= {"threshold": 0.5, "threshold_rule": "95% quantile of the synthetic validation scores"}
+    val = Scored(v_logits, np.zeros((2000, 4), np.float32))
+    calibration, _, cv, _ = fit_on_real(synthetic, ood, Scored(r_logits, embedding), r_y, val, v_y)
+    weights = pooled_weights((2000, 90), (1 - REAL_SHARE, REAL_SHARE))
+    expected = fit_temperature(np.concatenate([v_logits, r_logits]), np.concatenate([v_y, r_y]), weights=weights)
+    assert calibration["temperature"] == pytest.approx(expected, abs=1e-4)
+    synthetic_alone, real_alone = fit_temperature(v_logits, v_y), fit_temperature(r_logits, r_y)
+    assert calibration["real_only_temperature"] == pytest.approx(real_alone, abs=1e-4)
+    # the 90 real documents pull the fit as hard as the 2000 synthetic pages, neither all the way
+    assert synthetic_alone + 0.3 < calibration["temperature"] < real_alone - 0.3
+    assert "synthetic validation layouts (n=2000)" in calibration["fitted_on"] and "n=90" in calibration["fitted_on"]
+    assert (cv.argmax(1) == r_logits.argmax(1)).all() and len(set(np.round(cv.max(1), 4))) > 1  # per-fold fits
+    assert calibration["pooled"] and "within" in calibration["pooling_rule"]
+
+    # a model far less accurate on the real documents than on the synthetic ones is calibrated on the real alone
+    bad_logits, bad_y = pages(90, 0.3)
+    calibration, _, cv, _ = fit_on_real(synthetic, ood, Scored(bad_logits, embedding), bad_y, val, v_y)
+    assert not calibration["pooled"] and "not pooled" in calibration["fitted_on"]
+    assert calibration["temperature"] == pytest.approx(fit_temperature(bad_logits, bad_y), abs=1e-4)
+    assert calibration["temperature"] == calibration["real_only_temperature"]
+    assert abs(calibrate(cv, calibration).max(axis=1).mean() - 0.3) < 0.1  # honest on the real documents

@@ -9,6 +9,7 @@ _ROWS = (
     ("accuracy", "accuracy"),
     ("ece", "ECE"),
     ("auto_accept_coverage", "auto-accept coverage"),
+    ("in_scope_coverage", "auto-accept coverage, in-scope documents"),
     ("silent_failure_rate", "silent failures (of all)"),
     ("review_rate", "review rate"),
     ("other_accepted_rate", "other accepted"),
@@ -38,9 +39,20 @@ def _target_rows(groups: dict[str, dict[str, Any]]) -> list[tuple[str, float, bo
         ("ECE <= 0.03 (all held-out)", every["ece"], every["ece"] <= 0.03),
         ("silent failures <= 0.01 (all)", every["silent_failure_rate"], every["silent_failure_rate"] <= 0.01),
         ("auto-accept coverage >= 0.70 (all)", every["auto_accept_coverage"], every["auto_accept_coverage"] >= 0.70),
+        (
+            "auto-accept coverage >= 0.70 (in-scope documents)",
+            every.get("in_scope_coverage", 0.0),
+            every.get("in_scope_coverage", 0.0) >= 0.70,
+        ),
         ("other accepted <= 0.05 (all)", every["other_accepted_rate"], every["other_accepted_rate"] <= 0.05),
         ("unseen types accepted <= 0.05", unseen["other_accepted_rate"], unseen["other_accepted_rate"] <= 0.05),
     ]
+
+
+def out_of_scope_share(q: dict[str, Any]) -> float:
+    """The share of the held-out synthetic pages that are out of scope (`other` and unseen types)."""
+    every = q["synthetic_test_heldout_layouts"]["all"]
+    return float(every["other_documents"]) / max(1, int(every["documents"]))
 
 
 def _targets(m: dict[str, Any]) -> list[str]:
@@ -52,8 +64,18 @@ def _targets(m: dict[str, Any]) -> list[str]:
     out = ["## Issue 5 targets (measured, default thresholds)", ""]
     if synthetic:
         out += [
-            "Shipped = with the temperature and OOD cut fitted on the real documents; synthetic T = with both "
-            "fitted on the synthetic validation layouts (the issue's set-up).",
+            "Shipped = with the shipped calibration (temperature fitted on "
+            + (
+                "the synthetic validation layouts and the real documents pooled"
+                if m["calibration"].get("pooled")
+                else "the real documents alone"
+            )
+            + ", OOD cut on the real documents); synthetic T = with both fitted on the "
+            "synthetic validation layouts alone.",
+            "",
+            f"Coverage over all documents is bounded by the share of in-scope ones: "
+            f"{1 - out_of_scope_share(q):.0%} of the held-out pages are of a known type, the rest (`other` and "
+            "unseen types) must not be accepted; the in-scope row is the share of those accepted.",
             "",
             "| target | shipped | met | synthetic T | met |",
             "|---|---|---|---|---|",

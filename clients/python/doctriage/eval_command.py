@@ -3,7 +3,8 @@
 DIR holds one folder per label (`other` = out of scope; `id_card` counts as identity_document).
 Every file goes through the sidecar exactly as production traffic does (one ClassifyStream),
 and the report says how many answers were accepted automatically and how many of those were
-wrong (silent failures, over all documents), with accuracy, review rate, per-class precision
+wrong (silent failures, over all documents), the share of in-scope documents (true label not
+`other`) accepted, with accuracy, review rate, per-class precision
 and recall, the confusion matrix, ECE and a reliability diagram. Documents the sidecar refuses
 count as not accepted, with the predicted label `refused`.
 """

@@ -7,6 +7,8 @@ Pure Python (Pillow only for the reliability diagram). A result is
 Definitions (N = all documents):
 - accuracy: predicted == true, over N (`other` documents predicted `other` are correct).
 - auto_accept_coverage: decision ACCEPTED or ACCEPTED_AFTER_RULES, over N.
+- in_scope_coverage: the same over the documents of a known type (true label not `other`): the share of
+  the work a human is spared, since an out-of-scope document should never be accepted.
 - silent_failure_rate: wrong AND automatically accepted, over N.
 - review_rate: HUMAN_REVIEW over N; rejected_rate: REJECTED over N.
 - other_accepted_rate: among true `other` documents, the share automatically accepted (always wrong:
@@ -106,6 +108,7 @@ def evaluate(results: Sequence[Result], labels: Sequence[str] | None = None, bin
     silent = sum(1 for r in auto if r[0] != r[1])
     others = [r for r in results if r[0] == OTHER]
     others_accepted = sum(1 for r in others if r[3] in AUTO_DECISIONS)
+    in_scope = n - len(others)
     index = {label: i for i, label in enumerate(names)}
     matrix = [[0] * len(names) for _ in names]
     for r in results:
@@ -132,6 +135,8 @@ def evaluate(results: Sequence[Result], labels: Sequence[str] | None = None, bin
         "accuracy": correct / n if n else 0.0,
         "accuracy_ci95": [acc_lo, acc_hi],
         "auto_accept_coverage": len(auto) / n if n else 0.0,
+        "in_scope_documents": in_scope,
+        "in_scope_coverage": (len(auto) - others_accepted) / in_scope if in_scope else 0.0,
         "silent_failure_rate": silent / n if n else 0.0,
         "silent_failure_rate_ci95": [sf_lo, sf_hi],
         "accepted_accuracy": (len(auto) - silent) / len(auto) if auto else 0.0,
@@ -192,7 +197,8 @@ def format_report(report: Mapping[str, Any]) -> str:
     lines = [
         f"documents            {report['documents']}",
         f"accuracy             {report['accuracy']:.3f}  (95% CI {lo:.3f}-{hi:.3f})",
-        f"auto-accept coverage {report['auto_accept_coverage']:.3f}",
+        f"auto-accept coverage {report['auto_accept_coverage']:.3f}  "
+        f"(in-scope documents: {report['in_scope_coverage']:.3f} of {report['in_scope_documents']})",
         f"silent failures      {report['silent_failure_rate']:.3f}  (wrong and accepted, over all documents)",
         f"review rate          {report['review_rate']:.3f}",
         f"other accepted       {report['other_accepted_rate']:.3f}  (of {report['other_documents']} out-of-scope)",
