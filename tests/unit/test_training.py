@@ -35,6 +35,20 @@ def test_generation_is_deterministic_and_has_a_text_layer() -> None:
     assert page.text and len(page.text) > 50
 
 
+def test_generation_does_not_depend_on_the_day_it_runs() -> None:
+    """Same seed on two days, a year and a half apart (the clock moved for real by time-machine):
+    the same PDF bytes, rendered page and text layer. Faker's "today"/"now" defaults once made the
+    dates, the receipt times and so the trained models depend on the day `make models` ran."""
+    time_machine = pytest.importorskip("time_machine")
+    made: list[list[bytes]] = []
+    for day in ("2026-12-03 09:00", "2028-05-17 23:30"):
+        with time_machine.travel(day, tick=False):
+            docs = [generate(kind, layout, 2) for kind in ("receipt", "bank_statement", "letter") for layout in (0, 5)]
+            page = render_pdf(docs[0].pdf or b"", 300)
+            made.append([d.pdf or b"" for d in docs] + [page.tobytes()] + [d.text.encode() for d in docs])
+    assert made[0] == made[1]
+
+
 @pytest.mark.parametrize("label", LABELS)
 def test_every_label_renders_in_several_layouts(label: str) -> None:
     sizes: set[tuple[int, ...]] = set()

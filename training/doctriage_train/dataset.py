@@ -51,8 +51,9 @@ class DataConfig:
 
 # 2: receipt close-ups, ID cards front and back; 3: real OCR read-back; 4: each type's wider vocabulary and
 # the words types share (vocab.EXTRA), letters without "Dear", photos and scans up to 1600-1700 px, every
-# test photo/scan read back through the sidecar's OCR.
-GENERATOR_VERSION = "4"
+# test photo/scan read back through the sidecar's OCR; 5: dates and times drawn from a fixed day
+# (render.REFERENCE_DAY), not from the day it runs.
+GENERATOR_VERSION = "5"
 PRESETS = {
     "full": DataConfig(),
     "tiny": DataConfig(layouts=3, other_layouts=4, instances=1, unseen_layouts=1),

@@ -14,6 +14,8 @@ import numpy.typing as npt
 from fpdf import FPDF
 from PIL import Image
 
+from doctriage_train.render import REFERENCE_DAY
+
 Grey = npt.NDArray[np.uint8]
 
 
@@ -208,6 +210,7 @@ def encode(img: Grey, r: random.Random, fmt: str) -> bytes:
         return buf.getvalue()
     h, w = img.shape
     pdf = FPDF(unit="pt", format=(w * 0.75 * (r.uniform(0.8, 1.3)), h * 0.75))
+    pdf.set_creation_date(REFERENCE_DAY)
     pdf.set_margins(0, 0, 0)
     pdf.set_auto_page_break(False)
     pdf.add_page()

@@ -10,13 +10,14 @@ from __future__ import annotations
 import random
 import zlib
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 
 import numpy as np
 import numpy.typing as npt
 from faker import Faker
 
-from doctriage_train.render import PAGE_SIZES, Doc, Style
+from doctriage_train.render import PAGE_SIZES, REFERENCE_DAY, Doc, Style
 from doctriage_train.vocab import (
     EXTRA,
     FAKER_LOCALES,
@@ -85,8 +86,12 @@ def _t(options: list[dict[str, str]], lr: random.Random, lang: str) -> str:
 
 
 def _date(f: Faker, lang: str) -> str:
-    d = f.date_between("-3y", "today")
+    d = f.date_between_dates(REFERENCE_DAY.date() - timedelta(days=3 * 365), REFERENCE_DAY.date())
     return d.strftime("%m/%d/%Y") if lang == "en" and f.random.random() < 0.5 else d.strftime("%d.%m.%Y")
+
+
+def _time(f: Faker) -> str:
+    return f.time(end_datetime=REFERENCE_DAY)
 
 
 def _items(f: Faker, r: random.Random, n: int) -> list[tuple[str, int, float]]:
@@ -230,7 +235,7 @@ def _receipt(lr: random.Random, r: random.Random, f: Faker, style: Style) -> Doc
     for line in f.address().split("\n"):
         y = d.text(2, y, line, align="C", w=width - 4)
     y = d.text(2, y, _t(TITLES["receipt"], lr, lang), align="C", w=width - 4, bold=True) + 1
-    y = d.text(2, y, f"{_date(f, lang)} {f.time()}  #{r.randint(1000, 99999)}", align="C", w=width - 4) + 1
+    y = d.text(2, y, f"{_date(f, lang)} {_time(f)}  #{r.randint(1000, 99999)}", align="C", w=width - 4) + 1
     d.hline(y, 2, width - 2)
     total = 0.0
     for name, q, p in _items(f, r, n):
@@ -597,7 +602,7 @@ def _other(genre: str, d: Doc, lr: random.Random, r: random.Random, f: Faker) ->
             rows = [
                 [
                     " ".join(f.words(r.randint(2, 5))),
-                    f.time()[:5] if genre == "timetable" else d.money(r.uniform(1, 90)),
+                    _time(f)[:5] if genre == "timetable" else d.money(r.uniform(1, 90)),
                 ]
                 for _ in range(r.randint(3, 9))
             ]

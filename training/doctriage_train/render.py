@@ -8,8 +8,14 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from fpdf import FPDF
+
+# The day every generated document is dated from (and the PDFs' creation date), instead of the day
+# `make models` runs: with Faker's "today"/"now" defaults the same seed drew other dates and times on
+# another day, so pages, their text and the trained models changed with the calendar.
+REFERENCE_DAY = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 
 PAGE_SIZES = {"a4": (210.0, 297.0), "letter": (215.9, 279.4), "a5": (148.0, 210.0), "legal": (215.9, 355.6)}
 
@@ -67,6 +73,7 @@ class Doc:
         self.s = style
         self.w, self.h = size
         self.pdf = FPDF(unit="mm", format=size)
+        self.pdf.set_creation_date(REFERENCE_DAY)
         self.pdf.set_compression(False)
         self.pdf.set_auto_page_break(False)
         self.pdf.set_margins(0, 0, 0)
