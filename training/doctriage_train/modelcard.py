@@ -49,7 +49,7 @@ def _target_rows(groups: dict[str, dict[str, Any]]) -> list[tuple[str, float, bo
     ]
 
 
-def out_of_scope_share(q: dict[str, Any]) -> float:
+def _out_of_scope_share(q: dict[str, Any]) -> float:
     """The share of the held-out synthetic pages that are out of scope (`other` and unseen types)."""
     every = q["synthetic_test_heldout_layouts"]["all"]
     return float(every["other_documents"]) / max(1, int(every["documents"]))
@@ -74,7 +74,7 @@ def _targets(m: dict[str, Any]) -> list[str]:
             "synthetic validation layouts alone.",
             "",
             f"Coverage over all documents is bounded by the share of in-scope ones: "
-            f"{1 - out_of_scope_share(q):.0%} of the held-out pages are of a known type, the rest (`other` and "
+            f"{1 - _out_of_scope_share(q):.0%} of the held-out pages are of a known type, the rest (`other` and "
             "unseen types) must not be accepted; the in-scope row is the share of those accepted.",
             "",
             "| target | shipped | met | synthetic T | met |",

@@ -211,6 +211,7 @@ def fit_on_real(
         return fit_temperature(logits, np.concatenate([v_y, y[rows]]), weights=weights)
 
     t = temperature(np.ones(len(y), bool))
+    t_real = fit_temperature(real.logits, y) if pooled else t
     rng = np.random.default_rng(seed)
     fold = np.zeros(len(y), np.int64)
     for label in np.unique(y):
@@ -240,7 +241,7 @@ def fit_on_real(
         "fitted_on": fitted_on,
         "synthetic_temperature": calibration["temperature"],
         "synthetic_fitted_on": calibration["fitted_on"],
-        "real_only_temperature": round(fit_temperature(real.logits, y), 5),
+        "real_only_temperature": round(t_real, 5),
         "pooled": pooled,
     }
     if gap:
