@@ -19,7 +19,7 @@ import numpy.typing as npt
 
 from sidecar.domain import Page
 from sidecar.gpu.resample import autocontrast_params, fit_page_xp, resize_weights
-from sidecar.pipeline.normalize import InputSpec
+from sidecar.pipeline.normalize import InputSpec, crop_to_page
 
 # levels → ((clip((x - lo) * gain, 0, 255)) / 255 - mean) / std, in one pass over the canvas.
 _normalize_kernel = cp.ElementwiseKernel(
@@ -73,6 +73,8 @@ class CudaPreprocessor:
         image = page.image
         if spec.channels == 1 and image.ndim == 3:
             image = np.asarray(np.rint(image @ np.array([0.299, 0.587, 0.114])).clip(0, 255), np.uint8)
+        if spec.crop_page:
+            image = crop_to_page(image)  # on the host: only the sheet is uploaded
         with cp.cuda.Device(self.device_id), self.stream:
             device = self.upload(np.ascontiguousarray(image))
             if spec.channels == 3 and device.ndim == 2:

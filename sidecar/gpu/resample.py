@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sidecar.pipeline.normalize import InputSpec
+from sidecar.pipeline.normalize import InputSpec, page_box
 
 # Max absolute difference from normalize_page on real pages (tests/unit/test_gpu_resample.py
 # and tests/gpu/test_gpu_parity.py check it); 0.025 is ~3 grey levels at mean 0.5 / std 0.5.
@@ -114,10 +114,16 @@ def autocontrast_params(xp: Any, fitted: Any, spec: InputSpec) -> tuple[float, f
 
 
 def normalize_xp(xp: Any, image: Any, spec: InputSpec) -> Any:
-    """The whole of normalize_page (without deskew) on `xp`: uint8 page → float32 C x H x W."""
+    """The whole of normalize_page (without deskew) on `xp`: uint8 page → float32 C x H x W.
+
+    The page crop's box is found on the host (a strided thumbnail, ~1 ms); the crop itself is a slice."""
     if spec.deskew:
         raise ValueError("deskew runs on the CPU path only")
     image = _match_channels(xp, image, spec.channels)
+    if spec.crop_page:
+        box = page_box(image if isinstance(image, np.ndarray) else xp.asnumpy(image))
+        if box is not None:
+            image = image[box[0] : box[1], box[2] : box[3]]
     fitted = fit_page_xp(xp, image, spec)
     lo, gain = autocontrast_params(xp, fitted, spec)
     levels = xp.clip((fitted - lo) * gain, 0.0, 255.0) if gain != 1.0 or lo != 0.0 else fitted

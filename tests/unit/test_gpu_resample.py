@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sidecar.domain import DocKind, Inspection
+from sidecar.domain import DocKind, Inspection, Page
 from sidecar.gpu import GpuStatus, gpu_status, resolve_device
 from sidecar.gpu.resample import (
     PARITY_MEAN_TOLERANCE,
@@ -43,6 +43,20 @@ def test_numpy_twin_matches_normalize_page(flavour: str, channels: int) -> None:
     ours = normalize_xp(np, page.image, spec)
     ref = normalize_page(page, spec)
     assert ours.shape == ref.shape and ours.dtype == np.float32
+    diff = np.abs(ours - ref)
+    assert float(diff.max()) <= PARITY_TOLERANCE
+    assert float(diff.mean()) <= PARITY_MEAN_TOLERANCE
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_numpy_twin_crops_a_photographed_sheet_like_normalize_page(channels: int) -> None:
+    photo = Image.new("L", (1000, 1200), 50)
+    photo.paste(docs.page_image(size=(400, 566)).convert("L"), (300, 350))
+    image = np.asarray(photo.convert("RGB") if channels == 3 else photo)
+    spec = InputSpec(channels=channels, crop_page=True)
+    page = Page(image=image, source_width=1000, source_height=1200)
+    ours, ref = normalize_xp(np, image, spec), normalize_page(page, spec)
+    assert not np.array_equal(ref, normalize_page(page, InputSpec(channels=channels)))  # the crop took place
     diff = np.abs(ours - ref)
     assert float(diff.max()) <= PARITY_TOLERANCE
     assert float(diff.mean()) <= PARITY_MEAN_TOLERANCE
