@@ -469,7 +469,8 @@ class DataPlane:
 
         In the middle band (and for rule-based answers) they decide, so text is fetched,
         with OCR if it must. Outside it they run only when they are free: the page is
-        decoded and has its own text layer (or the rules need no text).
+        decoded and its text is known (its own text layer, or the OCR the text model
+        already ran), or the rules need no text.
         """
         label = prediction.label
         if not label or not self.rules.has_rules(label):
@@ -477,6 +478,8 @@ class DataPlane:
         needs_text = self.rules.needs_text(label)
         if in_middle_band(prediction, thresholds):
             text = await self._text(work) if needs_text else None
+        elif work.page is not None and work.text_known and (work.text or not needs_text):
+            text = work.text
         elif work.page is not None and (not needs_text or work.page.text):
             text = work.page.text
         else:

@@ -100,11 +100,24 @@ class Thresholds:
 
 
 def in_middle_band(prediction: Prediction, thresholds: Thresholds) -> bool:
-    """Would business rules decide this prediction (so text may be worth an OCR pass)?"""
+    """Would business rules decide this prediction (so text may be worth an OCR pass)?
+
+    With a risk-controlled acceptance rule installed that requires them, they decide every answer the
+    rule's other gates let through (any confidence at or above its threshold, which can lie below the
+    bands' review_below): `doctriage calibrate` proved the rule with the rules evaluated on each one."""
     if prediction.is_ood or prediction.label == OTHER_LABEL or prediction.source is Source.DEGRADED:
         return False
     if prediction.source is Source.RULES:
         return True
+    rule = thresholds.rule
+    if rule is not None:
+        return (
+            rule.proven
+            and rule.require_rules
+            and prediction.label not in rule.excluded_labels
+            and (rule.ood_threshold is None or prediction.ood_score <= rule.ood_threshold)
+            and prediction.confidence >= rule.threshold(prediction.label)
+        )
     band = thresholds.band(prediction.label)
     return band.review_below <= prediction.confidence < band.accept
 

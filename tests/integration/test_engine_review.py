@@ -163,6 +163,34 @@ def test_ocr_runs_only_in_the_middle_band_for_pages_without_text(tmp_path: Path)
         assert text_pdf.decision == classifier_pb2.ACCEPTED_AFTER_RULES
 
 
+def test_a_rule_that_requires_business_rules_gets_them_evaluated_at_any_confidence(tmp_path: Path) -> None:
+    # The shipped rule for 2.4 can accept below the bands' review_below (doctriage calibrate proved it
+    # with the business rules evaluated on every document): text must then be fetched, OCR included,
+    # wherever the rule's other gates pass, not only in the bands' middle band.
+    root = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
+    traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
+    with (
+        running(root, traffic=traffic, ocr={"enabled": True, "workers": 1}) as server,
+        stubs(server) as (classifier, admin),
+    ):
+        wanted = admin_pb2.Thresholds(model_version="2.3", provenance="test")
+        wanted.default.accept, wanted.default.review_below = 1.0, 1.0  # the bands: no middle band at all
+        rule = AcceptanceRule(proven=True, confidence_threshold=0.0, require_rules=True, alpha=0.05, n=100)
+        wanted.rule.CopyFrom(rule_to_proto(rule))
+        admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=wanted))
+        scan = classifier.Classify(request(jpeg(page_image(size=(1240, 1754), seed=2)), "jpeg"), timeout=60)
+        assert "ocr" in scan.timings  # pixels only: the rules needed text, so OCR ran
+        assert scan.decision == classifier_pb2.ACCEPTED_AFTER_RULES, (
+            list(scan.decision_reasons),
+            list(scan.rule_findings),
+        )
+        assert list(scan.decision_reasons) == ["RISK_CONTROLLED"]
+        assert {f.rule for f in scan.rule_findings} and all(f.passed for f in scan.rule_findings)
+        # Not an invoice's text: a rule fails and the answer goes to review, as offline calibration assumed.
+        blank = classifier.Classify(request(pdf(lines=("Hello",)), "pdf"), timeout=60)
+        assert blank.decision == classifier_pb2.HUMAN_REVIEW and "RULES_FAILED" in blank.decision_reasons
+
+
 def test_text_model_gets_the_pdf_text(tmp_path: Path) -> None:
     root = model_tree(tmp_path / "models", lite=False)
     with (

@@ -1,7 +1,8 @@
 import pytest
 
 from sidecar.domain import DecisionKind, Prediction
-from sidecar.pipeline.decide import Thresholds, decide
+from sidecar.pipeline.decide import Thresholds, decide, in_middle_band
+from sidecar.risk import AcceptanceRule
 
 
 def prediction(label: str = "invoice", confidence: float = 0.9, is_ood: bool = False) -> Prediction:
@@ -85,3 +86,21 @@ def test_rule_based_answers_go_to_review_under_a_risk_controlled_rule() -> None:
     assert decide(by_rules, Thresholds(), ok).kind is DecisionKind.ACCEPTED_AFTER_RULES
     decision = decide(by_rules, Thresholds(rule=rule), ok)
     assert decision.kind is DecisionKind.HUMAN_REVIEW and "NOT_COVERED_BY_RULE" in decision.reasons
+
+
+def test_business_rules_decide_where_an_installed_rule_needs_them() -> None:
+    def p(conf: float, ood: float = 0.0, label: str = "invoice") -> Prediction:
+        return Prediction(label, conf, {label: conf}, "doc-classifier", "2.4", ood_score=ood)
+
+    bands = Thresholds()  # no rule: the bands' middle band, 0.60 <= confidence < 0.85
+    assert [in_middle_band(p(c), bands) for c in (0.3, 0.7, 0.9)] == [False, True, False]
+    rule = AcceptanceRule(proven=True, confidence_threshold=0.2, ood_threshold=3.0, require_rules=True)
+    ruled = Thresholds(rule=rule)
+    # Wherever the rule could accept, whatever the bands say; never where another gate already refuses.
+    assert [in_middle_band(p(c), ruled) for c in (0.1, 0.3, 0.7, 0.99)] == [False, True, True, True]
+    assert not in_middle_band(p(0.9, ood=4.0), ruled)
+    assert not in_middle_band(p(0.9, label="other"), ruled)
+    no_rules = Thresholds(rule=AcceptanceRule(proven=True, confidence_threshold=0.2, require_rules=False))
+    assert not in_middle_band(p(0.7), no_rules)
+    unproven = Thresholds(rule=AcceptanceRule(proven=False, confidence_threshold=0.2, require_rules=True))
+    assert not in_middle_band(p(0.7), unproven)
