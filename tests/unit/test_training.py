@@ -20,7 +20,7 @@ pytest.importorskip("fpdf")
 pytest.importorskip("cv2")
 
 from doctriage_train import LABELS
-from doctriage_train.dataset import PRESETS, Dataset, build, preprocess, simulate_ocr, split_of
+from doctriage_train.dataset import PRESETS, SPEC, Dataset, build, preprocess, simulate_ocr, split_of
 from doctriage_train.degrade import encode, on_sheet, photo, render_pdf, scan
 from doctriage_train.generator import OTHER_GENRES, UNSEEN_GENRES, generate
 
@@ -132,6 +132,7 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
         manifest = json.loads((target / "manifest.json").read_text())
         assert manifest["labels"] == list(LABELS)
         assert manifest["inputs"]["image"]["preprocessing_version"] == "1"
+        assert manifest["inputs"]["image"]["crop_page"] is True  # photos: the sheet, not the table under it
         assert manifest["calibration"]["method"] == "temperature" and manifest["calibration"]["temperature"] > 0
         assert manifest["ood"]["method"] == "mahalanobis_diag" and "formula" in manifest["ood"]
         assert set(manifest["drift_reference"]["features"]) == {
@@ -146,6 +147,7 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
         assert manifest["onnx_parity_max_abs"] < 1e-3
         assert (target / "MODEL_CARD.md").read_text().startswith(f"# {name} {version}")
         model = OnnxModel(target)  # the server's own loader accepts it
+        assert model.manifest.input_spec == SPEC  # and normalizes pages as the training tensors were
         batch = np.zeros((2, 1, 256, 192), np.float32)
         text = None
         if manifest["needs_text"]:

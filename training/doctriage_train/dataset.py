@@ -28,7 +28,8 @@ from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.features import tracked_tuple
 from sidecar.pipeline.normalize import InputSpec, normalize_page
 
-SPEC = InputSpec(height=256, width=192, mean=0.5, std=0.5, autocontrast=True)
+# crop_page: a phone photo's sheet is cut out of its background before fitting (generator 6).
+SPEC = InputSpec(height=256, width=192, mean=0.5, std=0.5, autocontrast=True, crop_page=True)
 MAX_PIXELS = 100_000_000
 
 
@@ -41,10 +42,18 @@ class DataConfig:
     seed: int = 0
 
     def digest(self) -> str:
-        """Digest of everything that determines the data: config, generator code version, and the
-        OCR that reads the degraded pages back (a changed OCR makes other data)."""
+        """Digest of everything that determines the data: config, generator code version, the input
+        spec the tensors are normalized to, and the OCR that reads the degraded pages back (a changed
+        OCR makes other data)."""
         blob = json.dumps(
-            {**asdict(self), "labels": LABELS, "generator": GENERATOR_VERSION, "ocr": ocr_signature()}, sort_keys=True
+            {
+                **asdict(self),
+                "labels": LABELS,
+                "generator": GENERATOR_VERSION,
+                "spec": asdict(SPEC),
+                "ocr": ocr_signature(),
+            },
+            sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -52,8 +61,9 @@ class DataConfig:
 # 2: receipt close-ups, ID cards front and back; 3: real OCR read-back; 4: each type's wider vocabulary and
 # the words types share (vocab.EXTRA), letters without "Dear", photos and scans up to 1600-1700 px, every
 # test photo/scan read back through the sidecar's OCR; 5: dates and times drawn from a fixed day
-# (render.REFERENCE_DAY), not from the day it runs.
-GENERATOR_VERSION = "5"
+# (render.REFERENCE_DAY), not from the day it runs; 6: tensors with the page cut out of a photo's
+# background (SPEC.crop_page).
+GENERATOR_VERSION = "6"
 PRESETS = {
     "full": DataConfig(),
     "tiny": DataConfig(layouts=3, other_layouts=4, instances=1, unseen_layouts=1),

@@ -128,7 +128,13 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
         "",
         f"- `image`: float32 [N,1,{m['inputs']['image']['height']},{m['inputs']['image']['width']}] from "
         "`sidecar.pipeline.decode.decode_document` + `sidecar.pipeline.normalize.normalize_page` "
-        f"(preprocessing version {m['inputs']['image']['preprocessing_version']}).",
+        f"(preprocessing version {m['inputs']['image']['preprocessing_version']}"
+        + (
+            ", `crop_page`: a photo's sheet is cut out of its background first"
+            if m["inputs"]["image"].get("crop_page")
+            else ""
+        )
+        + ").",
     ]
     if text:
         semantic, lexicon = text.get("embedding"), text.get("lexicon")

@@ -304,6 +304,7 @@ def _base_manifest(
                 "mean": SPEC.mean,
                 "std": SPEC.std,
                 "autocontrast": SPEC.autocontrast,
+                "crop_page": SPEC.crop_page,
                 "preprocessing_version": PREPROCESSING_VERSION,
                 "dtype": "float32",
                 "shape": ["N", 1, SPEC.height, SPEC.width],
