@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -144,13 +147,20 @@ def test_admin_changes_survive_a_restart(tmp_path: Path) -> None:
         third.stop()
 
 
-def test_ocr_runs_only_in_the_middle_band_for_pages_without_text(tmp_path: Path) -> None:
+@contextmanager
+def invoice_server_with_ocr(tmp_path: Path) -> Iterator[tuple[Any, Any]]:
+    """A real server whose 2.3 says "invoice" (~0.95) for every page, with OCR on: (classifier, admin)."""
     root = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
     traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
     with (
         running(root, traffic=traffic, ocr={"enabled": True, "workers": 1}) as server,
         stubs(server) as (classifier, admin),
     ):
+        yield classifier, admin
+
+
+def test_ocr_runs_only_in_the_middle_band_for_pages_without_text(tmp_path: Path) -> None:
+    with invoice_server_with_ocr(tmp_path) as (classifier, admin):
         scan = jpeg(page_image(size=(1240, 1754)))  # an invoice as pixels only (150 dpi), no text layer
         confident = classifier.Classify(request(scan, "jpeg"), timeout=60)
         assert confident.decision == classifier_pb2.ACCEPTED and "ocr" not in confident.timings
@@ -167,12 +177,7 @@ def test_a_rule_that_requires_business_rules_gets_them_evaluated_at_any_confiden
     # The shipped rule for 2.4 can accept below the bands' review_below (doctriage calibrate proved it
     # with the business rules evaluated on every document): text must then be fetched, OCR included,
     # wherever the rule's other gates pass, not only in the bands' middle band.
-    root = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
-    traffic = {"weights": {"2.3": 1.0}, "fallback_name": ""}
-    with (
-        running(root, traffic=traffic, ocr={"enabled": True, "workers": 1}) as server,
-        stubs(server) as (classifier, admin),
-    ):
+    with invoice_server_with_ocr(tmp_path) as (classifier, admin):
         wanted = admin_pb2.Thresholds(model_version="2.3", provenance="test")
         wanted.default.accept, wanted.default.review_below = 1.0, 1.0  # the bands: no middle band at all
         rule = AcceptanceRule(proven=True, confidence_threshold=0.0, require_rules=True, alpha=0.05, n=100)
