@@ -111,13 +111,11 @@ def in_middle_band(prediction: Prediction, thresholds: Thresholds) -> bool:
         return True
     rule = thresholds.rule
     if rule is not None:
-        return (
-            rule.proven
-            and rule.require_rules
-            and prediction.label not in rule.excluded_labels
-            and (rule.ood_threshold is None or prediction.ood_score <= rule.ood_threshold)
-            and prediction.confidence >= rule.threshold(prediction.label)
+        # The rule's own gates, with the rules taken as passed and a second opinion as agreeing.
+        optimistic = PredictionFeatures(
+            prediction.label, prediction.confidence, prediction.ood_score, prediction.label, True
         )
+        return rule.require_rules and apply_rule(rule, optimistic)[0]
     band = thresholds.band(prediction.label)
     return band.review_below <= prediction.confidence < band.accept
 

@@ -133,10 +133,11 @@ def page_box(image: npt.NDArray[np.uint8]) -> tuple[int, int, int, int] | None:
     for background, and a hard shadow across the sheet (or a sheet no brighter than the table it lies
     on) can cut part of the page away. The tensor then shows that part; OCR still reads the whole page.
     """
-    grey = np.asarray(Image.fromarray(image).convert("L")) if image.ndim == 3 else image
-    h, w = grey.shape[:2]
+    h, w = image.shape[:2]
     step = max(1, -(-max(h, w) // _CROP_THUMB))
-    thumb = grey[::step, ::step]
+    thumb = image[::step, ::step]
+    if thumb.ndim == 3:  # luma is per pixel: converting the thumbnail equals thumbnailing the grey page
+        thumb = np.asarray(Image.fromarray(np.ascontiguousarray(thumb)).convert("L"))
     threshold, separation = _otsu(thumb)
     if separation < _CROP_MIN_SEPARATION:
         return None
