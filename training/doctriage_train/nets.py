@@ -66,10 +66,11 @@ def doc_cnn(num_labels: int) -> PageCNN:
 
     Tried instead (2026-12-03, generator 6 data): no average pooling, 2x2 patches of the full page
     (128x96; widths 24-48-96-128-192-192, 0.16 M parameters). Ahead after 4 epochs (held-out photos 0.49
-    → 0.56, real documents 0.17 → 0.30), but trained in full (20 epochs, 43 minutes on this shared 2-core
-    VM against ~15 for this one at 30) it ended at clean 0.877 (this one 0.897), degraded 0.794 (0.786),
-    unseen types 0.671 (0.778), real documents 0.253 (0.207): not worth pushing `make models` past an
-    hour. A learned 4x4 patch in place of the average was worse at 4 epochs (photos 0.46)."""
+    → 0.56, real documents 0.17 → 0.30; 2.7x this one's time an epoch: 323 s against 118 s for 4), but
+    trained in full (20 epochs: 43 minutes on this shared 2-core VM) it ended at clean 0.877 (this one
+    0.897), degraded 0.794 (0.786), unseen types 0.671 (0.778), real documents 0.253 (0.207): not worth
+    pushing `make models` past an hour. A learned 4x4 patch in place of the average was worse at 4 epochs
+    (photos 0.46)."""
     return PageCNN(num_labels, (32, 64, 128, 128, 192, 192), embed=128, grid=(4, 3), stem_pool=2, patch=2)
 
 
