@@ -118,6 +118,17 @@ class OcrSettings(BaseModel):
     # thresholds instead of tesseract's one global (Otsu) threshold, which blanks out phone photos
     # with uneven light and shadows; the read with more confident words is kept (0 = never).
     rebinarize_below: float = Field(default=50.0, ge=0, le=100)
+    # Second OCR engine for pages tesseract still reads poorly after the passes above (phone photos:
+    # skewed, crumpled, dim): PP-OCR through rapidocr, models bundled in its wheel (no download).
+    # "none" = tesseract alone. Without rapidocr or its model files, tesseract alone (logged once).
+    fallback: Literal["none", "rapidocr"] = "rapidocr"
+    # A page read with a tesseract mean word confidence below this (0-100) is read again by the
+    # fallback (0 = never); its text is kept when its mean line score is >= 0.90, else the read with
+    # more characters (bench/ocr/README.md: confidence < 65 caught 10 of 12 failed photos, 1 needless).
+    fallback_below: float = Field(default=65.0, ge=0, le=100)
+    # Longest side of the page the fallback reads (detection cost grows with it: p50 1.3 s, p95 2.3 s
+    # per photo at 960 on a loaded 2-core machine; 1280: +3 % characters, p95 3.1 s).
+    fallback_max_side: int = Field(default=960, ge=256)
     cache_entries: int = Field(default=1024, ge=0)
 
 

@@ -1,11 +1,17 @@
-"""Stage (on demand): OCR of the first page with tesseract, through tesserocr.
+"""Stage (on demand): OCR of the first page with tesseract (tesserocr), PP-OCR (rapidocr) when it fails.
 
-OCR costs 40 ms to ~1 s a page, 20-500x the rest of the pipeline: it runs only
-when a later stage needs text and the document has no text layer
-(`needs_ocr`). The engine holds one `PyTessBaseAPI` per executor worker,
-initialised once at startup (loading a language model takes ~100 ms); small
-pages are upscaled first (`min_side`); each page has a time limit; results are
-cached by content digest.
+OCR costs 40 ms to ~1 s a page (1-2 s more when the fallback below reads it), 20-500x the rest of
+the pipeline: it runs only when a later stage needs text and the document has no text layer
+(`needs_ocr`). The engine holds one `PyTessBaseAPI` per executor worker, initialised once at
+startup (loading a language model takes ~100 ms); small pages are upscaled first (`min_side`);
+each page has a time limit; results are cached by content digest.
+
+A page tesseract still reads poorly after its own second passes (mean word confidence under
+`fallback_below`: phone photos, skewed, crumpled, dim) is read again by PP-OCR through rapidocr
+(`OcrSettings.fallback`; bench/ocr/README.md measured it): one rapidocr engine per worker, its
+bundled models named explicitly (never its download path), one ONNX Runtime thread, the page capped
+at `fallback_max_side`. rapidocr cannot be interrupted, so it starts only with `FALLBACK_MIN_LEFT_S`
+of the page's time limit left. Its lines are joined with newlines (PP-OCR often glues words).
 
 The tesserocr wheel bundles its own tesseract 5.5 but not the language data:
 the tessdata directory comes from the settings, `$TESSDATA_PREFIX`, or the
@@ -20,6 +26,7 @@ cropped and deskewed, 0.760 and 0.41 %.
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import queue
 import threading
@@ -33,6 +40,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import structlog
 from PIL import Image
 
 from sidecar.config import OcrSettings
@@ -55,6 +63,22 @@ _OCR_TARGET = (3508 // 2, 2480 // 2)
 _OTSU, _SAUVOLA = "0", "2"
 # A word read with at least this confidence counts as read (which of two reads of a page is kept).
 _CONFIDENT_WORD = 50
+# The fallback's models, bundled in the rapidocr wheel: named here so rapidocr never reaches its
+# download code (taken only when a model_path is None).
+_RAPID_MODELS = {
+    "Det": "PP-OCRv6_det_small.onnx",
+    "Rec": "PP-OCRv6_rec_small.onnx",
+    "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx",  # turns upside-down line crops (sideways pages)
+}
+# rapidocr cannot be interrupted: it starts only with this much of the page's time limit left (it
+# took p50 1.3 s, p95 2.3 s per photo page at 960 px on a loaded 2-core machine, bench/ocr/README.md).
+FALLBACK_MIN_LEFT_S = 1.5
+# The fallback's text is kept when its mean line score (0-1) is at least this (good reads score
+# 0.94-0.998, unreadable scripts and sideways pages 0.85-0.89), else the read with more characters.
+_FALLBACK_GOOD_SCORE = 0.90
+
+log = structlog.get_logger(__name__)
+_fallback_unavailable_logged = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +91,12 @@ class OcrResult:
     rotated: int = 0  # degrees counter-clockwise the page was turned before the text was read
     confident_words: int = 0  # words read with a confidence of at least _CONFIDENT_WORD
     rebinarized: bool = False  # read with local (Sauvola) thresholds: the global one read it worse
+    # Whose text `text` is: "tesseract" or "rapidocr" (the fallback). confidence, confident_words,
+    # rotated and rebinarized always describe tesseract's read.
+    engine: str = "tesseract"
+    fallback_score: float | None = None  # the fallback's mean line score (0-1) when it read the page
+    # tesseract read the page poorly but too little of its time limit was left for the fallback.
+    fallback_skipped: bool = False
 
     @property
     def char_count(self) -> int:
@@ -95,7 +125,8 @@ def needs_ocr(page: Page) -> bool:
 
 
 class OcrEngine:
-    """A pool of initialised tesseract instances; thread-safe, one page per instance at a time.
+    """A pool of initialised tesseract instances (each with its own fallback engine); thread-safe, one
+    page per instance at a time.
 
     Construct once at startup (`OcrEngine.from_settings(settings.ocr)`), call
     `extract_text` from executor threads, `close()` at shutdown.
@@ -112,6 +143,9 @@ class OcrEngine:
         min_side: int = 1400,
         reorient_below: float = 50.0,
         rebinarize_below: float = 50.0,
+        fallback: str = "rapidocr",
+        fallback_below: float = 65.0,
+        fallback_max_side: int = 960,
     ) -> None:
         # With OpenMP, tesseract spins one thread per core per page: ~8x slower on 2 busy cores.
         # Read once, when the OpenMP runtime starts (here, at tesserocr's first import). Set here, not
@@ -135,13 +169,22 @@ class OcrEngine:
         self._cache: OrderedDict[tuple[str, str], OcrResult] = OrderedDict()
         self._cache_entries = cache_entries
         self._cache_lock = threading.Lock()
-        # Per worker: the recognizer, and the orientation detector when reorienting is on.
-        self._pool: queue.SimpleQueue[tuple[Any, Any]] = queue.SimpleQueue()
+        if fallback not in ("none", "rapidocr"):
+            raise ValueError(f"unknown OCR fallback {fallback!r}")
+        self.fallback_below = fallback_below
+        self.fallback_max_side = fallback_max_side
+        # The fallback engine per worker (rapidocr keeps per-call arguments on the engine: never one
+        # engine for two threads at once); none = tesseract alone (also when rapidocr is missing).
+        loaded = _load_rapidocr(workers, fallback_max_side) if fallback == "rapidocr" and fallback_below > 0 else None
+        self.fallback, self.fallback_version = ("rapidocr", loaded[0]) if loaded else ("none", "")
+        rapid: list[Any] = loaded[1] if loaded else [None] * workers
+        # Per worker: the recognizer, the orientation detector when reorienting is on, the fallback.
+        self._pool: queue.SimpleQueue[_Worker] = queue.SimpleQueue()
         self._apis: list[Any] = []
         # tesserocr wants the directory with a trailing separator.
         path = str(tessdata).rstrip("/") + "/"
         try:
-            for _ in range(workers):
+            for index in range(workers):
                 api = tesserocr.PyTessBaseAPI(path=path, lang=languages, psm=tesserocr.PSM.AUTO)
                 self._apis.append(api)
                 if self.rebinarize_below > 0 and not api.SetVariable("thresholding_method", _OTSU):
@@ -150,21 +193,33 @@ class OcrEngine:
                 if self.reorient_below > 0:
                     osd = tesserocr.PyTessBaseAPI(path=path, lang="osd", psm=tesserocr.PSM.OSD_ONLY)
                     self._apis.append(osd)
-                self._pool.put((api, osd))
+                self._pool.put(_Worker(api, osd, rapid[index]))
         except RuntimeError as exc:
             self.close()
             raise Unavailable(f"tesseract failed to initialise {languages} from {tessdata}") from exc
 
     @property
     def signature(self) -> tuple[object, ...]:
-        """What decides the text this engine reads, for caches of it kept beyond one engine."""
-        return (
+        """What decides the text this engine reads, for caches of it kept beyond one engine.
+
+        Without a fallback (off, or rapidocr missing) it is what it was before there was one."""
+        tesseract: tuple[object, ...] = (
             self.version,
             self.languages,
             self.max_side,
             self.min_side,
             self.reorient_below,
             self.rebinarize_below,
+        )
+        if self.fallback == "none":
+            return tesseract
+        return (
+            *tesseract,
+            self.fallback,
+            self.fallback_version,
+            self.fallback_below,
+            self.fallback_max_side,
+            _FALLBACK_GOOD_SCORE,
         )
 
     @classmethod
@@ -179,6 +234,9 @@ class OcrEngine:
             min_side=settings.min_side,
             reorient_below=settings.reorient_below,
             rebinarize_below=settings.rebinarize_below,
+            fallback=settings.fallback,
+            fallback_below=settings.fallback_below,
+            fallback_max_side=settings.fallback_max_side,
         )
 
     def close(self) -> None:
@@ -187,7 +245,7 @@ class OcrEngine:
         self._apis.clear()
 
     @contextmanager
-    def _api(self) -> Iterator[tuple[Any, Any]]:
+    def _api(self) -> Iterator[_Worker]:
         # Never more callers than instances in practice (one per executor worker); a surplus waits.
         worker = self._pool.get()
         try:
@@ -205,7 +263,8 @@ class OcrEngine:
     ) -> OcrResult:
         """OCR the document's first page at ~300 dpi (decoded here: the model-size page is too small).
 
-        Cached by (digest, languages). Raises InvalidDocument when the document cannot be decoded.
+        Cached by (digest, languages), unless it timed out or the fallback was skipped for time.
+        Raises InvalidDocument when the document cannot be decoded.
         """
         key = (inspection.digest, self.languages)
         if inspection.digest and (hit := self._cache_get(key)) is not None:
@@ -214,7 +273,7 @@ class OcrEngine:
 
         page = decode_document(content, inspection, _OCR_TARGET, max_pixels)
         result = self.recognize(page.image, timeout_s=timeout_s)
-        if inspection.digest and not result.timed_out:
+        if inspection.digest and not result.timed_out and not result.fallback_skipped:
             self._cache_put(key, result)
         return result
 
@@ -226,10 +285,14 @@ class OcrEngine:
         upright, and the better-read text is kept (`rotated` says which). A page still read poorly
         (under `rebinarize_below`: tesseract's one global threshold blanks out photos with uneven
         light) is read again with local thresholds, and the read with more confident words is
-        returned (`rebinarized` says which)."""
+        returned (`rebinarized` says which). A page read under `fallback_below` after that is read by
+        the fallback when `FALLBACK_MIN_LEFT_S` of the limit is left (else `fallback_skipped`), and
+        its text is returned when it reads well or more (`engine` says whose)."""
+        original = image
         image = _prepare(image, self.max_side, self.min_side)
         limit = self.page_timeout_s if timeout_s is None else min(timeout_s, self.page_timeout_s)
-        with self._api() as (api, osd):
+        with self._api() as worker:
+            api, osd = worker.api, worker.osd
             started = time.perf_counter()
             result = _read(api, image, limit)
             height, width = image.shape[:2]
@@ -250,7 +313,32 @@ class OcrEngine:
                     api.SetVariable("thresholding_method", _OTSU)
                 if not local.timed_out and local.confident_words > result.confident_words:
                     result = replace(local, rotated=result.rotated, rebinarized=True)
+            if worker.rapid is not None and result.confidence < self.fallback_below:
+                if limit - (time.perf_counter() - started) < FALLBACK_MIN_LEFT_S:
+                    result = replace(result, fallback_skipped=True)
+                else:
+                    result = self._fallback(worker.rapid, original, result)
             return replace(result, seconds=time.perf_counter() - started)
+
+    def _fallback(self, rapid: Any, image: npt.NDArray[np.uint8], result: OcrResult) -> OcrResult:
+        """The page read by rapidocr (turned as tesseract's kept read was), and which text to keep."""
+        page = _prepare(image, self.fallback_max_side)
+        if result.rotated:
+            page = np.ascontiguousarray(np.rot90(page, result.rotated // 90))
+        if page.ndim == 3:
+            page = np.ascontiguousarray(page[..., ::-1])  # rapidocr takes colour pages as BGR
+        try:
+            read = rapid(page)
+        except Exception as exc:  # noqa: BLE001 - never fail a page for the fallback: tesseract's text stands
+            log.warning("ocr_fallback_failed", engine=self.fallback, error=f"{type(exc).__name__}: {exc}")
+            return result
+        lines = [str(line).strip() for line in (read.txts or ())]
+        text = "\n".join(line for line in lines if line)
+        scores = [float(score) for score in (read.scores or ())]
+        score = sum(scores) / len(scores) if scores else 0.0
+        if text and (score >= _FALLBACK_GOOD_SCORE or _chars(text) > _chars(result.text)):
+            return replace(result, text=text, engine=self.fallback, fallback_score=score)
+        return replace(result, fallback_score=score)
 
     def _cache_get(self, key: tuple[str, str]) -> OcrResult | None:
         with self._cache_lock:
@@ -268,6 +356,55 @@ class OcrEngine:
             self._cache.move_to_end(key)
             while len(self._cache) > self._cache_entries:
                 self._cache.popitem(last=False)
+
+
+@dataclass(slots=True)
+class _Worker:
+    """What one executor worker reads pages with; used by one caller at a time."""
+
+    api: Any  # tesserocr.PyTessBaseAPI
+    osd: Any  # its orientation detector, None when reorienting is off
+    rapid: Any  # rapidocr.RapidOCR, None without the fallback
+
+
+def _load_rapidocr(workers: int, max_side: int) -> tuple[str, list[Any]] | None:
+    """rapidocr's version and one engine per worker; None (logged once) when rapidocr cannot be imported
+    or its bundled model files are missing: the engine then runs tesseract alone.
+
+    The engines load their ONNX Runtime sessions on their first page (~0.2 s, ~170 MB each)."""
+    global _fallback_unavailable_logged
+    try:
+        import rapidocr
+        from rapidocr import RapidOCR
+
+        models = Path(rapidocr.__file__).parent / "models"
+        missing = [name for name in _RAPID_MODELS.values() if not (models / name).is_file()]
+        if missing:
+            raise FileNotFoundError(f"{', '.join(missing)} not in {models}")
+        params: dict[str, Any] = {
+            "Global.log_level": "error",  # not a warning per page without text
+            "EngineConfig.onnxruntime.intra_op_num_threads": 1,  # one thread: nothing spins
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+            **{f"{step}.model_path": str(models / name) for step, name in _RAPID_MODELS.items()},
+            # Both caps: the page is shrunk to max_side_len, and the detector's own resize only shrinks
+            # ("max"; by default it scales the short side UP to 736 px).
+            "Global.max_side_len": max_side,
+            "Det.limit_type": "max",
+            "Det.limit_side_len": max_side,
+            "Rec.rec_batch_num": 1,  # one line at a time, and lines padded to 160 px, not 320:
+            "Rec.rec_img_shape": [3, 48, 160],  # ~25 % less recognition time, the same text
+            "Global.use_cls": True,
+        }
+        return importlib.metadata.version("rapidocr"), [RapidOCR(params=params) for _ in range(workers)]
+    except Exception as exc:  # noqa: BLE001 - no fallback is no reason to refuse pages: tesseract alone
+        if not _fallback_unavailable_logged:
+            _fallback_unavailable_logged = True
+            log.error("ocr_fallback_unavailable", fallback="rapidocr", error=f"{type(exc).__name__}: {exc}")
+        return None
+
+
+def _chars(text: str) -> int:
+    return sum(1 for c in text if not c.isspace())
 
 
 def _read(api: Any, image: npt.NDArray[np.uint8], limit: float) -> OcrResult:

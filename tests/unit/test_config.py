@@ -32,3 +32,16 @@ def test_unknown_keys_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_digest_changes_with_the_configuration() -> None:
     assert load_settings().digest() != load_settings(decision={"accept": 0.9}).digest()
+
+
+def test_ocr_fallback_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings()
+    assert (s.ocr.fallback, s.ocr.fallback_below, s.ocr.fallback_max_side) == ("rapidocr", 65.0, 960)
+    monkeypatch.setenv("DOCTRIAGE_OCR__FALLBACK", "none")
+    monkeypatch.setenv("DOCTRIAGE_OCR__FALLBACK_BELOW", "40")
+    monkeypatch.setenv("DOCTRIAGE_OCR__FALLBACK_MAX_SIDE", "1280")
+    s = load_settings()
+    assert (s.ocr.fallback, s.ocr.fallback_below, s.ocr.fallback_max_side) == ("none", 40.0, 1280)
+    monkeypatch.setenv("DOCTRIAGE_OCR__FALLBACK", "easyocr")
+    with pytest.raises(ValueError, match="fallback"):
+        load_settings()

@@ -133,8 +133,9 @@ def test_small_pages_are_upscaled_before_recognition() -> None:
     # The sample page at 300 px wide (a thumbnail-sized upload): its letters are ~7 px high.
     page = np.asarray(docs.page_image().resize((300, 424)).convert("L"))
     expected = {"invoice", "amount", "due", "eur", "payment"}
-    as_is = OcrEngine(TESSDATA, workers=1, min_side=0)
-    upscaled = OcrEngine(TESSDATA, workers=1, min_side=1400)
+    # Tesseract alone: the PP-OCR fallback (test_ocr_fallback.py) would read the small page as it is.
+    as_is = OcrEngine(TESSDATA, workers=1, min_side=0, fallback="none")
+    upscaled = OcrEngine(TESSDATA, workers=1, min_side=1400, fallback="none")
     try:
         assert not expected <= words(as_is.recognize(page).text)
         assert expected <= words(upscaled.recognize(page).text)
@@ -147,8 +148,8 @@ def test_a_sideways_page_is_read_upright() -> None:
     # A portrait page scanned a quarter turn off (no EXIF to say so): tesseract alone reads garbage.
     sideways = np.ascontiguousarray(np.rot90(np.asarray(docs.page_image().convert("L")), 1))
     expected = {"invoice", "2024-0042", "amount", "due"}
-    plain = OcrEngine(TESSDATA, workers=1, reorient_below=0)
-    reorienting = OcrEngine(TESSDATA, workers=1, reorient_below=50)
+    plain = OcrEngine(TESSDATA, workers=1, reorient_below=0, fallback="none")
+    reorienting = OcrEngine(TESSDATA, workers=1, reorient_below=50, fallback="none")
     try:
         first = plain.recognize(sideways)
         assert not expected <= words(first.text) and first.rotated == 0
@@ -174,8 +175,8 @@ def test_a_photo_the_global_threshold_blanks_out_is_read_with_local_thresholds()
     statement = generate("bank_statement", 3, 0).pdf
     assert statement is not None
     image = photo(render_pdf(statement, 1800), random.Random(963), target_long=960)
-    plain = OcrEngine(TESSDATA, workers=1, rebinarize_below=0)
-    rebinarizing = OcrEngine(TESSDATA, workers=1, rebinarize_below=50)
+    plain = OcrEngine(TESSDATA, workers=1, rebinarize_below=0, fallback="none")
+    rebinarizing = OcrEngine(TESSDATA, workers=1, rebinarize_below=50, fallback="none")
     try:
         first = plain.recognize(image)
         assert first.text == "" and first.confident_words == 0 and not first.rebinarized
