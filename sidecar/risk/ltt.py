@@ -321,3 +321,59 @@ def evaluate(rule: AcceptanceRule, records: Sequence[CalibrationRecord] | Record
         "coverage": m / n,
         "accepted_error_rate": k / m if m else 0.0,
     }
+
+
+def fit_rule_per_document(
+    versions: Sequence[Sequence[CalibrationRecord]],
+    alpha: float = 0.01,
+    delta: float = 0.10,
+    *,
+    ood_threshold: float | None = None,
+    gate_options: Sequence[tuple[bool, bool]] = ((False, False),),
+    **kwargs: object,
+) -> AcceptanceRule:
+    """`fit_rule` with a document as the unit, when each document was seen in several forms (as
+    published and as simulated photos of it): the forms of one document are not independent draws,
+    so they must not count as several. A document is a silent failure at λ when ANY of its forms
+    would be wrongly accepted at λ; that is exactly the loss of one representative record per
+    document (the wrong, gated form with the highest confidence, else its first form), so the
+    Learn-then-Test guarantee holds over documents with n = len(versions) — and bounds the
+    silent-failure rate of every form, published or photographed, at once.
+
+    The representative depends on the gates, so each gate option is fitted on its own
+    representatives with its share of δ (Bonferroni, as fit_rule splits it); the option kept is
+    the one that accepts most forms overall. The counts and coverage stored in the returned rule are
+    those of the representative records (per document); evaluate() each form's records for theirs."""
+    if not versions or any(not forms for forms in versions):
+        raise ValueError("every document needs at least one form")
+    best: AcceptanceRule | None = None
+    best_cover = -1.0
+    share = delta / len(gate_options)
+    flat = [r for forms in versions for r in forms]
+    for require_agreement, require_rules in gate_options:
+        probe = AcceptanceRule(
+            proven=True,
+            confidence_threshold=0.0,
+            ood_threshold=ood_threshold,
+            require_agreement=require_agreement,
+            require_rules=require_rules,
+        )
+        reps = []
+        for forms in versions:
+            table = RecordTable.of(forms)
+            bad = table.gates(probe) & table.wrong
+            reps.append(forms[int(np.argmax(np.where(bad, table.confidence, -1.0)))] if bad.any() else forms[0])
+        rule = fit_rule(
+            reps,
+            alpha,
+            share,
+            ood_threshold=ood_threshold,
+            gate_options=((require_agreement, require_rules),),
+            **kwargs,  # type: ignore[arg-type]
+        )
+        rule = replace(rule, delta=delta)
+        cover = evaluate(rule, flat)["coverage"]
+        if best is None or cover > best_cover:
+            best, best_cover = rule, cover
+    assert best is not None
+    return best
