@@ -164,12 +164,39 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
         preds = infer_batch(model, batch, text)
         assert len(preds) == 2 and all(p.label in LABELS for p in preds)
 
-    # v2.4 is v2.3's graph plus a text head: with no text, its logits are image_weight x v2.3's.
+    # v2.4 is v2.3's graph plus one head over the text row and the pretrained image encoder's features,
+    # which the serving runtime computes and feeds (`image_features`): with no text, its logits are
+    # image_weight x v2.3's plus the head's image part, exactly as training's numpy twin computes them.
+    import onnx
+    from doctriage_train.train import fusion, image_feature_rows
+    from onnx import numpy_helper
+
     v23 = OnnxModel(tmp_path / "models" / "doc-classifier" / "2.3")
     v24 = OnnxModel(tmp_path / "models" / "doc-classifier" / "2.4")
+    assert v24.image_encoder is not None and v24.manifest.raw["inputs"]["image_features"]["dim"] == 1024
     page = np.random.default_rng(3).normal(size=(2, 1, 256, 192)).astype(np.float32)
     silent = v24.run(page, np.zeros((2, v24.text_dim), np.float32))
-    assert np.allclose(silent.logits, cfg.image_weight * v23.run(page).logits, atol=1e-4)
+    init = {
+        t.name: numpy_helper.to_array(t)
+        for t in onnx.load(str(tmp_path / "models" / "doc-classifier" / "2.4" / "model.onnx")).graph.initializer
+    }
+    features = image_feature_rows(
+        v24.image_encoder.encode(page), init["feature_mean"], init["feature_std"], float(init["feature_scale"])
+    )
+    v23_out = v23.run(page)
+    want, _ = fusion(
+        v23_out.logits,
+        v23_out.embedding if v23_out.embedding is not None else np.zeros((2, 1), np.float32),
+        np.zeros((2, v24.text_dim), np.float32),
+        features,
+        init["head_w"],
+        init["head_b"],
+        init["text_scale"],
+        256,
+        cfg.image_weight,
+    )
+    assert np.allclose(silent.logits, want, atol=1e-3)
+    assert not np.allclose(silent.logits, cfg.image_weight * v23_out.logits, atol=1e-3)  # the encoder counts
     spoken = v24.run(page, np.stack([v24.text_features("Invoice 42  Total due 120.00 EUR")] * 2))
     assert not np.allclose(spoken.logits, silent.logits)
 

@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rebuild", action="store_true", help="regenerate the data even when it is up to date")
     parser.add_argument("--no-real-docs", action="store_true")
     parser.add_argument("--no-ocr", action="store_true", help="skip tesseract on real documents without text")
+    parser.add_argument(
+        "--rule-file",
+        type=Path,
+        default=Path("config/acceptance-rule.json"),
+        help="where v2.4's acceptance rule, proven on out-of-fold scores, is written",
+    )
     args = parser.parse_args(argv)
     data_cfg = replace(PRESETS[args.preset], seed=args.seed)
     if args.command == "data":
@@ -41,9 +47,36 @@ def main(argv: list[str] | None = None) -> int:
     if args.epochs is not None:
         cfg = replace(cfg, epochs=args.epochs, lite_epochs=args.epochs)
     t0 = time.time()
-    ocr_cache = args.data.parent / "realdocs-ocr.json"
-    real = None if args.no_real_docs else realdocs.load(with_ocr=not args.no_ocr, ocr_cache=ocr_cache)
-    print(f"real documents: {'absent' if real is None else len(real.y)} ({time.time() - t0:.0f}s)", flush=True)
+    real = photos = None
+    if not args.no_real_docs:
+        roots = realdocs.default_roots()
+        if not roots:
+            print(
+                "real documents: ../shared/real-train and ../shared/real-docs not found (or $DOCTRIAGE_REAL_DOCS): "
+                "v2.4 is trained and calibrated on synthetic pages only and no acceptance rule is proven; "
+                "the shipped models are built with them",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            with_ocr = not args.no_ocr
+            real = realdocs.load(
+                roots, with_ocr=with_ocr, ocr_cache=args.data.parent / "realdocs-ocr.json", workers=args.workers
+            )
+            if real is not None:
+                photos = realdocs.photos(
+                    real,
+                    shots=cfg.photo_shots,
+                    with_ocr=with_ocr,
+                    ocr_cache=args.data.parent / "realphotos-ocr.json",
+                    workers=args.workers,
+                )
+            print(
+                f"real documents: {', '.join(str(r) for r in roots)}: {0 if real is None else len(real.y)} read, "
+                f"{0 if real is None else len(real.failed)} not decodable, "
+                f"{0 if photos is None else len(photos.y)} simulated photos ({time.time() - t0:.0f}s)",
+                flush=True,
+            )
     if args.command == "v24":
         from doctriage_train.dataset import Dataset
         from doctriage_train.pipeline import onnx_image_outputs, train_v24
@@ -55,8 +88,19 @@ def main(argv: list[str] | None = None) -> int:
         v23 = args.models / "doc-classifier" / "2.3" / "model.onnx"
         image = onnx_image_outputs(v23, ds.x)
         real_image = onnx_image_outputs(v23, real.x) if real is not None else None
+        photo_image = onnx_image_outputs(v23, photos.x) if photos is not None else None
         quality = train_v24(
-            ds, image, args.models, cfg, data_cfg, real=real, real_image=real_image, workers=args.workers
+            ds,
+            image,
+            args.models,
+            cfg,
+            data_cfg,
+            real=real,
+            real_image=real_image,
+            workers=args.workers,
+            photos=photos,
+            photo_image=photo_image,
+            rule_file=args.rule_file,
         )
         (args.data / "summary-v24.json").write_text(json.dumps(quality, indent=1))
         return 0
@@ -69,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         log=lambda s: print(s, flush=True),
         rebuild=args.rebuild,
+        photos=photos,
+        rule_file=args.rule_file,
     )
     (args.data / "summary.json").write_text(json.dumps(summary, indent=1))
     print(f"done in {time.time() - t0:.0f}s", flush=True)

@@ -1,6 +1,6 @@
 """The image networks: small depthwise-separable CNNs over the 1x256x192 page.
 
-v2.4 adds a linear text head to v2.3 (train.train_text_head, export.export_late_fusion).
+v2.4 adds a linear text head to v2.3 (train.train_text_head, export.export_fusion).
 
 Every model returns (logits, embedding); the embedding is the penultimate feature vector the
 server uses for the OOD score.

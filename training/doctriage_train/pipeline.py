@@ -17,13 +17,15 @@ import torch
 from doctriage.evaluation import Result, evaluate
 
 from doctriage_train import LABELS, OTHER
+from doctriage_train.crossfit import Block, HeadConfig, apply_head, cross_fit, fit_head
 from doctriage_train.dataset import SPEC, DataConfig, Dataset, build
-from doctriage_train.export import export_image, export_late_fusion, latency_ms
+from doctriage_train.export import FeatureNorm, export_fusion, export_image, latency_ms
 from doctriage_train.generator import UNSEEN_GENRES
 from doctriage_train.lexicon import as_json as lexicon_json
 from doctriage_train.modelcard import write_model_card
 from doctriage_train.nets import doc_cnn, lite_cnn
-from doctriage_train.train import column_scale, late_fusion, predict_image, train_image, train_text_head
+from doctriage_train.realdocs import group_folds
+from doctriage_train.train import column_scale, predict_image, train_image
 from sidecar.domain import Prediction
 from sidecar.models.calibration import (
     DRIFT_DEFINITIONS,
@@ -37,6 +39,7 @@ from sidecar.models.calibration import (
     pooled_weights,
 )
 from sidecar.models.embedder import TextEmbedder, locate
+from sidecar.models.image_encoder import ImageEncoder
 from sidecar.models.lexicon import Lexicon
 from sidecar.models.runtime import text_rows
 from sidecar.pipeline.decide import Thresholds, decide
@@ -48,6 +51,10 @@ THRESHOLDS = Thresholds(accept=0.85, review_below=0.60)
 OOD_QUANTILE = 0.95
 # The OOD cut refitted on real documents (fit_on_real): stranger than this share of real in-scope pages.
 REAL_OOD_QUANTILE = 0.8
+# fit_on_oof (v2.4, which learns from real documents): the OOD cut is this quantile of the in-scope real
+# documents' scores, the same share the synthetic cut keeps (OOD_QUANTILE); the acceptance rule's own
+# confidence cut does the rest. At 0.8, the cut alone would send a fifth of them to review.
+OOF_OOD_QUANTILE = 0.95
 # fit_on_real: the real documents' share of the pooled temperature NLL (the synthetic validation's: the rest).
 REAL_SHARE = 0.5
 # fit_on_real pools the two sets only when the model is about as accurate on both (at most this far apart):
@@ -78,13 +85,23 @@ class TrainConfig:
     # lexicon x2): held-out degraded 0.81-0.857 (these settings 0.848) and real documents 0.57-0.83 (these 0.805,
     # two of the 87 documents below the best, lexicon x2, which loses 0.2 points degraded); photos stay at
     # 0.71-0.78 whatever the fusion: the image model bounds them (nets.py).
-    image_weight: float = 0.2
+    image_weight: float = 0.1
     hash_scale: float = 0.25
     emb_scale: float = 0.5
     text_l2: float = 1e-3
     lexicon: bool = True  # the keyword lexicon block (doctriage_train.lexicon)
     # The pretrained sentence encoder v2.4 also reads text with (`make embedder`); None = hashing only.
     embedder: str | None = "text-embedder/all-minilm-l6-v2"
+    # The frozen pretrained image encoder v2.4's head also reads (`make embedder`); None = text only.
+    image_encoder: str | None = "image-encoder/open-nsfw"
+    feature_scale: float = 2.0  # of the L2-normalised image-encoder row, against the text row's blocks
+    # Real documents (crossfit.py): folds grouped by source repository, simulated photos per document,
+    # and each set's share of the head's loss (synthetic training pages, real documents, their photos).
+    real_folds: int = 5
+    photo_shots: int = 2
+    synthetic_share: float = 0.3
+    real_share: float = 0.45
+    photo_share: float = 0.25
 
 
 @dataclass
@@ -340,6 +357,8 @@ def run(
     workers: int = 2,
     log: Callable[[str], None] = print,
     rebuild: bool = False,
+    photos: Any = None,
+    rule_file: Path | None = None,
 ) -> dict[str, Any]:
     # Never more threads than an inherited OMP_THREAD_LIMIT allows: asking OpenMP for more stalls.
     limit = int(os.environ.get("OMP_THREAD_LIMIT") or 0) or max(1, workers)
@@ -357,6 +376,12 @@ def run(
     # ---- image models: v2.3 and lite ----
     # Each model's (logits, embedding) on every page and on the real documents: v2.4 builds on 2.3's.
     outputs: dict[str, tuple[tuple[Array, Array], tuple[Array, Array] | None]] = {}
+    # The image-only models never train on real documents; their temperature and OOD cut are fitted on
+    # the held-out validation set (../shared/real-docs) alone, as before v2.4 learnt from real documents.
+    held_out = real.subset(np.array(real.sets) == "real-docs") if real is not None else None
+    if held_out is not None and not len(held_out.y):
+        held_out = None
+    photo_image: tuple[Array, Array] | None = None
     for name, version, factory, epochs in (
         ("doc-classifier", "2.3", doc_cnn, cfg.epochs),
         ("doc-classifier-lite", "1.0", lite_cnn, cfg.lite_epochs),
@@ -371,13 +396,13 @@ def run(
 
         calibration, ood = fit_calibration_and_ood(part(tr), ds.y[tr], part(va), ds.y[va])
         quality: dict[str, Any] = {}
-        real_out = predict_image(model, real.x.astype(np.float16)) if real is not None else None
-        if real is not None and real_out is not None:
+        real_out = predict_image(model, held_out.x.astype(np.float16)) if held_out is not None else None
+        if held_out is not None and real_out is not None:
             synthetic, synthetic_ood = calibration, ood
             calibration, ood, real_cv, cuts = fit_on_real(
-                calibration, ood, Scored(*real_out), real.y, part(va), ds.y[va]
+                calibration, ood, Scored(*real_out), held_out.y, part(va), ds.y[va]
             )
-            quality["real_docs"] = metrics(real.y, Scored(real_cv, real_out[1]), calibration, ood, cuts)
+            quality["real_docs"] = metrics(held_out.y, Scored(real_cv, real_out[1]), calibration, ood, cuts)
             quality["synthetic_test_heldout_layouts_synthetic_temperature"] = _image_groups(
                 ds, te, scored_all, synthetic, synthetic_ood
             )
@@ -406,14 +431,28 @@ def run(
         )
         write_manifest(target, manifest)
         write_model_card(target, manifest)
-        outputs[name] = ((logits, emb), real_out)
+        outputs[name] = ((logits, emb), predict_image(model, real.x.astype(np.float16)) if real is not None else None)
+        if name == "doc-classifier" and photos is not None:
+            photo_image = predict_image(model, photos.x.astype(np.float16))
         summary[f"{name}/{version}"] = quality
         log(f"{name} {version}: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
 
     # ---- v2.4: v2.3 + a text head ----
     image, real_image = outputs["doc-classifier"]
     summary["doc-classifier/2.4"] = train_v24(
-        ds, image, models_dir, cfg, data_cfg, real=real, real_image=real_image, workers=workers, log=log, t0=t0
+        ds,
+        image,
+        models_dir,
+        cfg,
+        data_cfg,
+        real=real,
+        real_image=real_image,
+        workers=workers,
+        log=log,
+        t0=t0,
+        photos=photos,
+        photo_image=photo_image,
+        rule_file=rule_file,
     )
     return summary
 
@@ -429,20 +468,30 @@ def train_v24(
     workers: int = 2,
     log: Callable[[str], None] = print,
     t0: float | None = None,
+    photos: Any = None,
+    photo_image: tuple[Array, Array] | None = None,
+    rule_file: Path | None = None,
 ) -> dict[str, Any]:
-    """doc-classifier 2.4 = the exported v2.3 graph + a linear text head over the text row (late fusion):
+    """doc-classifier 2.4 = the exported v2.3 graph + one linear head (late fusion):
 
-        logits = image_weight * v2.3 logits + [page has text] * head(text row, hashed columns * hash_scale)
+        logits = image_weight * v2.3 logits + [text row * scale | image-encoder feature row] @ W + b
 
-    `image` is v2.3's (logits, embedding) for every page of `ds`. The head is trained alone, on the
-    pages that carry text. A jointly trained fusion network (tried: last session's v2.4 and this
-    one's first run) leans on the image features, which separate synthetic pages almost
-    perfectly, and reached 26-31 % on the real documents; the text head alone generalises from
-    the pretrained sentence encoder (~50 %), and down-weighting the image logits keeps it in charge
-    whenever there is text, while pages without text get v2.3's answer (scaled, then recalibrated).
+    `image` is v2.3's (logits, embedding) for every page of `ds`. The text row: hashed tokens, the
+    keyword lexicon, the pretrained sentence encoder; the image-encoder row: the frozen pretrained
+    image encoder's pooled features (sidecar.models.image_encoder), standardised and L2-normalised.
+
+    With real documents (`real`, and `photos`: simulated phone photos of them), the head learns from
+    them as well as from the synthetic training pages (each set carries its `cfg.*_share` of the loss),
+    cross-fitted by source repository (crossfit.py): the temperature, the OOD cut, the quality figures
+    and the acceptance rule written to `rule_file` all come from out-of-fold scores. Without them, the
+    head is trained and calibrated on synthetic pages alone (as before real documents were available).
+
+    A jointly trained fusion network (tried in earlier sessions) leans on v2.3's features, which
+    separate synthetic pages almost perfectly and real ones poorly: the head reads v2.3's logits only at
+    `image_weight`, and the frozen encoder stands in for the image side.
     """
     t0 = time.time() if t0 is None else t0
-    log("training doc-classifier 2.4 (v2.3 + text head) ...")
+    log("training doc-classifier 2.4 (v2.3 + text and image-encoder head) ...")
     tr, va, te = ds.where("train"), ds.where("val"), ds.where("test")
     image_logits, image_emb = image
     target = models_dir / "doc-classifier" / "2.4"
@@ -476,22 +525,59 @@ def train_v24(
     width = cfg.text_dim + lex_dim + (embedder.dim if embedder is not None else 0)
     text_spec["dim"] = width
     scale = column_scale(width, cfg.text_dim, lex_dim, cfg.hash_scale, cfg.emb_scale)
+    encoder = None
+    if cfg.image_encoder:
+        encoder = ImageEncoder(locate(models_dir, cfg.image_encoder), intra_op_threads=max(1, workers))
+        encoder.verify()
 
     def rows(texts: Sequence[str]) -> Array:
         return text_rows(list(texts), text_spec, width, embedder, lexicon)
 
+    def features(x: npt.NDArray[Any]) -> Array | None:
+        if encoder is None:
+            return None
+        return (
+            np.concatenate([encoder.encode(x[i : i + 256].astype(np.float32)) for i in range(0, len(x), 256)])
+            if len(x)
+            else np.zeros((0, encoder.dim), np.float32)
+        )
+
     text_in = [o or t for t, o in zip(ds.text, ds.ocr, strict=True)]  # OCR read-back where made, else text layer
     t_text = time.time()
     t_all = rows(text_in)
-    log(f"text features for {len(text_in)} pages ({time.time() - t_text:.0f}s)")
-    weight, bias = train_text_head(t_all[tr] * scale, ds.y[tr], len(LABELS), l2=cfg.text_l2)
+    f_syn = features(ds.x)
+    log(f"text and image features for {len(text_in)} pages ({time.time() - t_text:.0f}s)")
+    hc = HeadConfig(len(LABELS), scale, cfg.text_dim, cfg.image_weight, cfg.text_l2, cfg.feature_scale)
+    synthetic = Block(ds.y, image_logits, image_emb, t_all, f_syn)
+    shares = (cfg.synthetic_share, cfg.real_share, cfg.photo_share)
+    real_block = photo_block = None
+    oof_real = oof_photos = None
+    folds = None
+    if real is not None and real_image is not None:
+        real_block = Block(real.y, real_image[0], real_image[1], rows(real.served_text()), features(real.x))
+        if photos is not None and photo_image is not None:
+            photo_block = Block(
+                photos.y, photo_image[0], photo_image[1], rows(photos.served_text()), features(photos.x)
+            )
+        folds = group_folds(real.groups(), real.y, cfg.real_folds, cfg.seed)
+        oof_real, oof_photos = cross_fit(
+            synthetic.take(tr),
+            real_block,
+            photo_block,
+            photos.origin if photo_block is not None else None,
+            folds,
+            shares,
+            hc,
+        )
+        log(f"cross-fitted {cfg.real_folds} folds ({time.time() - t0:.0f}s)")
+    blocks = [synthetic.take(tr)] + [b for b in (real_block, photo_block) if b is not None]
+    head = fit_head(blocks, shares[: len(blocks)], hc)
 
-    def fuse(il: Array, ie: Array, text: Array) -> Scored:
-        lo, em = late_fusion(il, ie, text, weight, bias, scale, cfg.text_dim, cfg.image_weight)
-        return Scored(lo, em)
+    def fuse(block: Block) -> Scored:
+        return Scored(*apply_head(block, head, hc))
 
-    f_all = fuse(image_logits, image_emb, t_all)
-    f_none = fuse(image_logits, image_emb, np.zeros_like(t_all))  # the same pages with no text at all
+    f_all = fuse(synthetic)
+    f_none = fuse(Block(ds.y, image_logits, image_emb, np.zeros_like(t_all), f_syn))  # the same pages, no text
 
     def both(i: npt.NDArray[np.intp]) -> Scored:
         return Scored(
@@ -503,34 +589,65 @@ def train_v24(
         both(tr), np.concatenate([ds.y[tr], ds.y[tr]]), both(va), np.concatenate([ds.y[va], ds.y[va]])
     )
     quality: dict[str, Any] = {}
-    if real is not None and real_image is not None:
-        rl, re_ = real_image
-        # As serving reads them: OCR where the page has no usable text layer.
-        served = fuse(rl, re_, rows([o or t for t, o in zip(real.text, real.ocr, strict=True)]))
-        synthetic, synthetic_ood = calibration, ood
-        calibration, ood, real_cv, cuts = fit_on_real(
-            calibration, ood, served, real.y, both(va), np.concatenate([ds.y[va], ds.y[va]])
+    rule_summary: dict[str, Any] | None = None
+    if real_block is not None and oof_real is not None:
+        synthetic_cal, synthetic_ood = calibration, ood
+        served = fuse(real_block)
+        real_oof = Scored(oof_real, served.embedding)
+        photo_oof = (
+            Scored(oof_photos, fuse(photo_block).embedding)
+            if photo_block is not None and oof_photos is not None
+            else None
         )
-        quality["real_docs"] = metrics(real.y, Scored(real_cv, served.embedding), calibration, ood, cuts)
+        calibration, ood = fit_on_oof(synthetic_cal, ood, real_oof, real.y, photo_oof, photos.y if photos else None)
+        quality["real_docs_crossfit"] = metrics(real.y, real_oof, calibration, ood)
+        sets = np.array(real.sets)
+        for name in sorted(set(real.sets)):
+            i = np.flatnonzero(sets == name)
+            quality[f"real_docs_crossfit_{name.replace('-', '_')}"] = metrics(
+                real.y[i], Scored(real_oof.logits[i], real_oof.embedding[i]), calibration, ood
+            )
+        if photo_oof is not None:
+            quality["real_photos_crossfit"] = metrics(photos.y, photo_oof, calibration, ood)
+        quality["crossfit"] = {
+            "folds": cfg.real_folds,
+            "grouped_by": "source repository",
+            "documents": len(real.y),
+            "repositories": len(set(real.repos)),
+            "photos_per_document": cfg.photo_shots,
+            "loss_shares": {"synthetic": shares[0], "real": shares[1], "photos": shares[2]},
+            "not_decodable": len(real.failed),
+        }
         quality["synthetic_test_heldout_layouts_synthetic_temperature"] = _v24_groups(
-            ds, te, f_all, f_none, synthetic, synthetic_ood
+            ds, te, f_all, f_none, synthetic_cal, synthetic_ood
         )
+        if rule_file is not None:
+            rule_summary = prove_rule(real, real_oof, photos, photo_oof, calibration, ood, rule_file, log)
+            quality["acceptance_rule"] = rule_summary
     quality["synthetic_test_heldout_layouts"] = _v24_groups(ds, te, f_all, f_none, calibration, ood)
     quality["note"] = (
-        "clean = born-digital PDFs with their text layer; degraded = photos and scans with the text the "
-        "sidecar's OCR reads back from them (none when it reads nothing), as served; degraded_with_ocr = "
-        "those of them where OCR read some text; degraded_image_only = the same photos and scans with no text"
+        "real_docs_crossfit / real_photos_crossfit: every real document (and each simulated phone photo of "
+        "it) scored by a head that never saw its source repository, at the default bands; clean = "
+        "born-digital PDFs with their text layer; degraded = synthetic photos and scans with the text the "
+        "sidecar's OCR reads back from them (none when it reads nothing), as served; degraded_image_only = "
+        "the same photos and scans with no text"
     )
-    diff = export_late_fusion(
+    norm = None
+    if head.feature_mean is not None and head.feature_std is not None:
+        norm = FeatureNorm(head.feature_mean, head.feature_std, cfg.feature_scale)
+    diff = export_fusion(
         models_dir / "doc-classifier" / "2.3" / "model.onnx",
         target / "model.onnx",
-        weight,
-        bias,
+        head.weight,
+        head.bias,
         scale,
         cfg.text_dim,
         cfg.image_weight,
+        norm,
     )
-    quality["cpu_latency"] = latency_ms(target / "model.onnx", width)
+    quality["cpu_latency"] = latency_ms(target / "model.onnx", width, feature_dim=encoder.dim if encoder else None)
+    if encoder is not None:
+        quality["image_encoder_cpu_latency"] = encoder_latency_ms(encoder)
     manifest = _base_manifest("doc-classifier", "2.4", f_all.embedding.shape[1], cfg, data_cfg, ds)
     manifest["inputs"]["text"] = {
         **text_spec,
@@ -539,11 +656,22 @@ def train_v24(
         "function": "sidecar.models.runtime.text_rows(texts, spec, dim, embedder, lexicon)",
         "source": "PDF text layer, else OCR; an all-zero row = no text",
     }
+    if encoder is not None:
+        manifest["inputs"]["image_features"] = {
+            "encoder": cfg.image_encoder,
+            "dim": encoder.dim,
+            "dtype": "float32",
+            "shape": ["N", encoder.dim],
+            "source": "the image encoder's `features` of the `image` input (sidecar.models.image_encoder), "
+            "computed by the runtime; the graph standardises and L2-normalises them",
+            "scale": cfg.feature_scale,
+        }
     manifest["needs_text"] = True
     manifest["architecture"] = (
-        f"late fusion: logits = {cfg.image_weight} x doc-classifier 2.3 logits + [row has text] x "
-        f"linear(text row: hashed columns x {cfg.hash_scale}, lexicon x 1, sentence embedding x {cfg.emb_scale}); "
-        "embedding = [2.3 embedding | lexicon | sentence embedding]; the image part is v2.3's graph, unchanged"
+        f"late fusion: logits = {cfg.image_weight} x doc-classifier 2.3 logits + linear([text row: hashed "
+        f"columns x {cfg.hash_scale}, lexicon x 1, sentence embedding x {cfg.emb_scale}"
+        + (f" | image-encoder features standardised, L2-normalised, x {cfg.feature_scale}" if encoder else "")
+        + "]); embedding = [2.3 embedding | lexicon | sentence embedding]; the image part is v2.3's graph, unchanged"
     )
     val_conf = calibate_conf(both(va).logits, calibration)
     v23 = json.loads((models_dir / "doc-classifier" / "2.3" / "manifest.json").read_text())
@@ -552,7 +680,7 @@ def train_v24(
         ood=ood,
         drift_reference=drift_reference(ds, va, val_conf),
         quality=quality,
-        parameters=int(v23.get("parameters", 0)) + int(weight.size + bias.size),
+        parameters=int(v23.get("parameters", 0)) + int(head.weight.size + head.bias.size),
         onnx_parity_max_abs=diff,
         model_sha256=sha256(target / "model.onnx"),
     )
@@ -560,6 +688,174 @@ def train_v24(
     write_model_card(target, manifest)
     log(f"doc-classifier 2.4: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
     return quality
+
+
+def fit_on_oof(
+    synthetic: dict[str, Any],
+    ood: dict[str, Any],
+    real: Scored,
+    y: npt.NDArray[np.int64],
+    photos: Scored | None,
+    y_photos: npt.NDArray[np.int64] | None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """v2.4's temperature and OOD cut from the real documents' out-of-fold scores: the temperature
+    minimises the NLL of the documents as published and of their simulated photos, each set carrying
+    half of it; the OOD cut is the OOF_OOD_QUANTILE quantile of the in-scope documents' scores (the
+    score itself is fitted on synthetic training pages only, so it is out-of-sample for every real one)."""
+    logits, labels, sizes = [real.logits], [y], [len(y)]
+    if photos is not None and y_photos is not None:
+        logits.append(photos.logits)
+        labels.append(y_photos)
+        sizes.append(len(y_photos))
+    weights = pooled_weights(tuple(sizes), tuple([1.0 / len(sizes)] * len(sizes)))
+    t = fit_temperature(np.concatenate(logits), np.concatenate(labels), weights=weights)
+    where = f"out-of-fold scores of the real documents (n={len(y)}" + (
+        f") and of their simulated phone photos (n={sizes[1]}), each set carrying half of the NLL"
+        if len(sizes) > 1
+        else ")"
+    )
+    calibration = {
+        "method": "temperature",
+        "temperature": round(t, 5),
+        "fitted_on": where,
+        "synthetic_temperature": synthetic["temperature"],
+        "synthetic_fitted_on": synthetic["fitted_on"],
+    }
+    scores = ood_score(real.logits, real.embedding, ood)
+    ood = {
+        **ood,
+        "threshold": round(float(np.quantile(scores[y != OTHER], OOF_OOD_QUANTILE)), 5),
+        "threshold_rule": f"{OOF_OOD_QUANTILE:.0%} quantile of the score of the in-scope real documents "
+        f"(n={int((y != OTHER).sum())}); the score's parameters are fitted on synthetic training pages only",
+        "synthetic_threshold": ood["threshold"],
+        "synthetic_threshold_rule": ood["threshold_rule"],
+    }
+    return calibration, ood
+
+
+def _records(docs: Any, scored: Scored, calibration: dict[str, Any], ood: dict[str, Any]) -> list[Any]:
+    """Each document's CalibrationRecord as the sidecar would decide on it: calibrated confidence,
+    OOD score, and the business rules of the predicted label on the text serving reads."""
+    from sidecar.config import RulesSettings
+    from sidecar.pipeline.rules import DocumentFacts, RuleBook
+    from sidecar.risk.ltt import CalibrationRecord
+
+    book = RuleBook.load(RulesSettings().path)
+    probs = calibrate(scored.logits, calibration)
+    scores = ood_score(scored.logits, scored.embedding, ood)
+    out = []
+    for i, text in enumerate(docs.served_text()):
+        best = int(np.argmax(probs[i]))
+        label = LABELS[best]
+        passed = None
+        if book.has_rules(label):
+            facts = DocumentFacts(text or None, docs.page_count[i], docs.aspect[i])
+            findings = book.evaluate(label, facts)
+            passed = all(f.passed for f in findings) if findings else None
+        out.append(
+            CalibrationRecord(LABELS[int(docs.y[i])], label, float(probs[i, best]), float(scores[i]), None, passed)
+        )
+    return out
+
+
+# The α values tried for v2.4's acceptance rule, smallest first; the smallest one proven is shipped.
+RULE_ALPHAS = (0.005, 0.01, 0.02, 0.03, 0.05)
+RULE_DELTA = 0.10
+
+
+def prove_rule(
+    real: Any,
+    real_oof: Scored,
+    photos: Any,
+    photo_oof: Scored | None,
+    calibration: dict[str, Any],
+    ood: dict[str, Any],
+    rule_file: Path,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """v2.4's acceptance rule (Learn-then-Test) from the out-of-fold scores, one document one draw
+    (ltt.fit_rule_per_document: a document fails when it, or any simulated photo of it, would be
+    wrongly accepted), for each α of RULE_ALPHAS; the smallest α proven is written to `rule_file`
+    (the other versions' rules there are kept). Returns what each α gives on the documents as
+    published and on the photos."""
+    from doctriage.calibrate import write_config
+
+    from sidecar.risk.ltt import evaluate, fit_rule_per_document
+
+    clean = _records(real, real_oof, calibration, ood)
+    shots = _records(photos, photo_oof, calibration, ood) if photos is not None and photo_oof is not None else []
+    versions: list[list[Any]] = [[r] for r in clean]
+    for j, rec in enumerate(shots):
+        versions[int(photos.origin[j])].append(rec)
+    in_scope = [r for r in clean if r.true_label != "other"]
+    shots_in = [r for r in shots if r.true_label != "other"]
+    tried: dict[str, Any] = {}
+    chosen = None
+    for alpha in RULE_ALPHAS:
+        rule = fit_rule_per_document(
+            versions,
+            alpha,
+            RULE_DELTA,
+            ood_threshold=float(ood["threshold"]),
+            gate_options=((False, False), (False, True)),
+            model_version="2.4",
+        )
+        row: dict[str, Any] = {"proven": rule.proven, "rule": rule.describe()}
+        for name, recs, scope in (("clean", clean, in_scope), ("photos", shots, shots_in)):
+            if not recs:
+                continue
+            ev = evaluate(rule, recs)
+            row[name] = {
+                "documents": len(recs),
+                "accepted": int(ev["accepted"]),
+                "wrong_and_accepted": int(ev["silent_failures"]),
+                "silent_failure_rate": round(ev["silent_failure_rate"], 4),
+                "coverage": round(ev["coverage"], 4),
+                "in_scope_coverage": round(evaluate(rule, scope)["coverage"], 4) if scope else 0.0,
+                "other_accepted": int(evaluate(rule, [r for r in recs if r.true_label == "other"])["accepted"]),
+            }
+        tried[f"{alpha:g}"] = row
+        log(f"  rule at alpha {alpha:g}: {json.dumps(row)}")
+        if chosen is None and rule.proven:
+            chosen = (alpha, rule)
+    summary: dict[str, Any] = {
+        "delta": RULE_DELTA,
+        "unit": "document (as published or any simulated photo)",
+        "by_alpha": tried,
+    }
+    if chosen is not None:
+        alpha, rule = chosen
+        source = {
+            "mode": "crossfit",
+            "model": "doc-classifier",
+            "dir": "../shared/real-train + ../shared/real-docs",
+            "files": len(clean),
+            "photos": len(shots),
+            "folds": "by source repository (make models)",
+        }
+        write_config(rule_file, {"2.4": rule}, 0.01, source)
+        summary["shipped_alpha"] = alpha
+        log(f"  shipped rule: {rule.describe()}")
+    return summary
+
+
+def encoder_latency_ms(encoder: Any, repeats: int = 20) -> dict[str, float | str]:
+    """The image encoder's CPU ms per page at batch 1 (median and best), as serving runs it."""
+    from sidecar.models.image_encoder import reference_pages
+
+    page = reference_pages()[1][1:2]
+    for _ in range(2):
+        encoder.encode(page)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        encoder.encode(page)
+        times.append((time.perf_counter() - t) * 1000)
+    return {
+        "batch1_ms_per_doc": round(float(np.median(times)), 2),
+        "batch1_ms_per_doc_min": round(float(np.min(times)), 2),
+        "note": "ONNX Runtime CPU, as configured for training (models.intra_op_threads in serving)",
+    }
 
 
 def _image_groups(

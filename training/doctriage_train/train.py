@@ -144,13 +144,23 @@ def column_scale(width: int, hash_dim: int, lex_dim: int, hash_scale: float, emb
 
 
 def train_text_head(
-    text: Array, y: npt.NDArray[np.int64], num_labels: int, l2: float = 1e-4, iterations: int = 150
+    text: Array,
+    y: npt.NDArray[np.int64],
+    num_labels: int,
+    l2: float = 1e-4,
+    iterations: int = 150,
+    sample_weight: npt.NDArray[np.float64] | None = None,
 ) -> tuple[Array, Array]:
     """Multinomial logistic regression (class-balanced, L2) on the rows that carry text, full batch
-    with L-BFGS: deterministic, and a convex problem (nothing to tune but `l2`). Returns (W [D, L], b [L])."""
+    with L-BFGS: deterministic, and a convex problem (nothing to tune but `l2`). `sample_weight`: each
+    row's weight on top of its class weight (the loss is normalised by their sum, so only ratios
+    matter: how much the real documents count against the synthetic pages). Returns (W [D, L], b [L])."""
     has = np.abs(text).sum(axis=1) > 0
     x, labels = torch.from_numpy(text[has]), torch.from_numpy(y[has])
-    weight = class_weights(y[has], num_labels)
+    weight = class_weights(y[has], num_labels)[labels]
+    if sample_weight is not None:
+        weight = weight * torch.from_numpy(np.asarray(sample_weight, np.float32)[has])
+    weight = weight / weight.sum()
     torch.manual_seed(0)
     head = nn.Linear(text.shape[1], num_labels)
     nn.init.zeros_(head.weight)
@@ -161,7 +171,7 @@ def train_text_head(
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
-        loss = F.cross_entropy(head(x), labels, weight=weight) + l2 * (head.weight**2).sum()
+        loss = (F.cross_entropy(head(x), labels, reduction="none") * weight).sum() + l2 * (head.weight**2).sum()
         torch.autograd.backward(loss)
         return loss
 
@@ -182,10 +192,42 @@ def late_fusion(
     hash_dim: int,
     image_weight: float,
 ) -> tuple[Array, Array]:
-    """v2.4 in numpy, exactly as export.export_late_fusion builds it in ONNX:
+    """v2.4 in numpy, exactly as export.export_fusion builds it in ONNX:
     logits = image_weight * v2.3 logits + [row has text] * head(text * scale);
     embedding = [v2.3 embedding | text row without its hashed columns (lexicon, sentence embedding)]."""
     has = (np.abs(text).sum(axis=1, keepdims=True) > 0).astype(np.float32)
     logits = image_weight * image_logits + has * ((text * scale) @ weight + bias)
+    embedding = np.concatenate([image_embedding, text[:, hash_dim:]], axis=1)
+    return logits.astype(np.float32), embedding.astype(np.float32)
+
+
+def image_feature_rows(features: Array, mean: Array, std: Array, scale: float) -> Array:
+    """The pretrained image encoder's features as v2.4's head reads them: standardised per column
+    (`mean`, `std` fitted on the training rows), L2-normalised per row, times `scale`
+    (export.export_fusion builds the same in ONNX)."""
+    z = (features - mean) / std
+    z = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    return (z * scale).astype(np.float32)
+
+
+def fusion(
+    image_logits: Array,
+    image_embedding: Array,
+    text: Array,
+    image_features: Array | None,
+    weight: Array,
+    bias: Array,
+    scale: Array,
+    hash_dim: int,
+    image_weight: float,
+) -> tuple[Array, Array]:
+    """v2.4 with the pretrained image encoder, in numpy, exactly as export.export_fusion builds it:
+    logits = image_weight * v2.3 logits + [text row * scale | image feature row] @ weight + bias
+    (`image_features` already through image_feature_rows; None = a text-only head: late_fusion);
+    embedding = [v2.3 embedding | text row without its hashed columns]."""
+    if image_features is None:
+        return late_fusion(image_logits, image_embedding, text, weight, bias, scale, hash_dim, image_weight)
+    x = np.concatenate([text * scale, image_features], axis=1)
+    logits = image_weight * image_logits + x @ weight + bias
     embedding = np.concatenate([image_embedding, text[:, hash_dim:]], axis=1)
     return logits.astype(np.float32), embedding.astype(np.float32)
