@@ -22,7 +22,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from sidecar.errors import FailedPrecondition
-from sidecar.models.sessions import session_options
+from sidecar.models.sessions import session_options, shared_instance
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_NAME = "all-minilm-l6-v2"
@@ -104,20 +104,9 @@ def locate(models_root: Path, relative: str) -> Path:
     return here if (here / "model.onnx").is_file() else ROOT / "models" / relative
 
 
-_cache: dict[Path, TextEmbedder] = {}
-_cache_lock = threading.Lock()
-
-
 def embedder_for(directory: Path, *, intra_op_threads: int = 1) -> TextEmbedder:
     """One verified instance per directory, shared by every model version that reads it."""
-    key = directory.resolve()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is None:
-            hit = TextEmbedder(key, intra_op_threads=intra_op_threads)
-            hit.verify()
-            _cache[key] = hit
-        return hit
+    return shared_instance(TextEmbedder, directory, intra_op_threads=intra_op_threads)
 
 
 __all__ = ["DEFAULT_DIR", "DEFAULT_NAME", "TextEmbedder", "embedder_for", "locate"]

@@ -16,7 +16,6 @@ resizes and normalises it for the encoder itself. Output: `features` [N, dim].
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from sidecar.errors import FailedPrecondition
-from sidecar.models.sessions import session_options
+from sidecar.models.sessions import session_options, shared_instance
 
 Array = npt.NDArray[np.float32]
 
@@ -95,20 +94,9 @@ def reference_pages(shape: tuple[int, int] = (256, 192)) -> tuple[list[str], Arr
     return names, np.ascontiguousarray(pages, np.float32)
 
 
-_cache: dict[Path, ImageEncoder] = {}
-_cache_lock = threading.Lock()
-
-
 def encoder_for(directory: Path, *, intra_op_threads: int = 1) -> ImageEncoder:
     """One verified instance per directory, shared by every model version that reads it."""
-    key = directory.resolve()
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is None:
-            hit = ImageEncoder(key, intra_op_threads=intra_op_threads)
-            hit.verify()
-            _cache[key] = hit
-        return hit
+    return shared_instance(ImageEncoder, directory, intra_op_threads=intra_op_threads)
 
 
 __all__ = ["ImageEncoder", "encoder_for", "reference_pages"]
