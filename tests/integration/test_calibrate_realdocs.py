@@ -4,6 +4,11 @@ Re-classifies ../shared/real-docs in-process with the model version the rule was
 checks that the rule's proof still goes through on what the model answers today (the same exact
 binomial test Learn-then-Test used: P(Binomial(n, α) <= silent failures) <= δ), so a model or
 preprocessing change that breaks the committed thresholds fails here. Skipped without the folder.
+
+A rule proven by `make models` on cross-fitted scores (calibration mode "crossfit": every real
+document of ../shared/real-train and ../shared/real-docs, each scored by a head that never saw its
+repository) was fitted on n documents of which real-docs is a part; the shipped model has seen them,
+so here its answers must do at least as well as the out-of-fold ones did.
 """
 
 from __future__ import annotations
@@ -37,12 +42,18 @@ def test_committed_rule_still_holds_on_real_docs() -> None:
             records = records_of(list(classifier.classify_folder(REAL_DOCS / "files")))
         finally:
             classifier.close()
-        assert len(records) == rule.n, "the real-docs set changed: recalibrate (doctriage calibrate)"
+        crossfit = config["calibration"][version].get("mode") == "crossfit"
+        if not crossfit:
+            assert len(records) == rule.n, "the real-docs set changed: recalibrate (doctriage calibrate)"
         seen = evaluate(rule, records)
         if not rule.proven:
             assert seen["accepted"] == 0
             continue
         k = int(seen["silent_failures"])
+        if crossfit:  # fitted on n documents these are part of: too few to re-prove alpha on their own
+            assert k / len(records) <= rule.alpha, f"{k} of {len(records)} real documents wrong and accepted"
+            assert seen["coverage"] >= rule.coverage - 0.05
+            continue
         assert risk_p_value(k, len(records), rule.alpha) <= rule.delta, (
             f"{k} silent failures on {len(records)} real documents: the committed rule no longer holds at "
             f"alpha={rule.alpha} (it was fitted with {rule.silent_failures}); recalibrate"
