@@ -378,9 +378,7 @@ def run(
     outputs: dict[str, tuple[tuple[Array, Array], tuple[Array, Array] | None]] = {}
     # The image-only models never train on real documents; their temperature and OOD cut are fitted on
     # the held-out validation set (../shared/real-docs) alone, as before v2.4 learnt from real documents.
-    held_out = real.subset(np.array(real.sets) == "real-docs") if real is not None else None
-    if held_out is not None and not len(held_out.y):
-        held_out = None
+    held_out = np.flatnonzero(np.array(real.sets) == "real-docs") if real is not None else np.zeros(0, np.intp)
     photo_image: tuple[Array, Array] | None = None
     for name, version, factory, epochs in (
         ("doc-classifier", "2.3", doc_cnn, cfg.epochs),
@@ -396,13 +394,14 @@ def run(
 
         calibration, ood = fit_calibration_and_ood(part(tr), ds.y[tr], part(va), ds.y[va])
         quality: dict[str, Any] = {}
-        real_out = predict_image(model, held_out.x.astype(np.float16)) if held_out is not None else None
-        if held_out is not None and real_out is not None:
+        real_all = predict_image(model, real.x.astype(np.float16)) if real is not None else None
+        if real_all is not None and len(held_out):
+            real_out = (real_all[0][held_out], real_all[1][held_out])
             synthetic, synthetic_ood = calibration, ood
             calibration, ood, real_cv, cuts = fit_on_real(
-                calibration, ood, Scored(*real_out), held_out.y, part(va), ds.y[va]
+                calibration, ood, Scored(*real_out), real.y[held_out], part(va), ds.y[va]
             )
-            quality["real_docs"] = metrics(held_out.y, Scored(real_cv, real_out[1]), calibration, ood, cuts)
+            quality["real_docs"] = metrics(real.y[held_out], Scored(real_cv, real_out[1]), calibration, ood, cuts)
             quality["synthetic_test_heldout_layouts_synthetic_temperature"] = _image_groups(
                 ds, te, scored_all, synthetic, synthetic_ood
             )
@@ -431,7 +430,7 @@ def run(
         )
         write_manifest(target, manifest)
         write_model_card(target, manifest)
-        outputs[name] = ((logits, emb), predict_image(model, real.x.astype(np.float16)) if real is not None else None)
+        outputs[name] = ((logits, emb), real_all)
         if name == "doc-classifier" and photos is not None:
             photo_image = predict_image(model, photos.x.astype(np.float16))
         summary[f"{name}/{version}"] = quality

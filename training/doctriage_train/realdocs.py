@@ -76,28 +76,6 @@ class RealDocs:
         """What serving reads: OCR where the page has no usable text layer, else the text layer."""
         return [o or t for t, o in zip(self.text, self.ocr, strict=True)]
 
-    def subset(self, keep: npt.NDArray[np.bool_]) -> RealDocs:
-        """The documents where `keep` is true (photos keep their origin indices as they were)."""
-        idx = np.flatnonzero(keep)
-
-        def pick(values: list[Any]) -> list[Any]:
-            return [values[i] for i in idx]
-
-        return RealDocs(
-            self.x[idx],
-            self.y[idx],
-            pick(self.text),
-            pick(self.ocr),
-            pick(self.files),
-            pick(self.kinds),
-            list(self.failed),
-            pick(self.repos),
-            pick(self.sets),
-            pick(self.page_count),
-            pick(self.aspect),
-            None if self.origin is None else self.origin[idx],
-        )
-
     def groups(self) -> npt.NDArray[np.int64]:
         """One integer per source repository."""
         names = {r: i for i, r in enumerate(sorted(set(self.repos)))}
