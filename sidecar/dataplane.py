@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,7 +32,6 @@ from sidecar.domain import (
     DecisionKind,
     Document,
     Inspection,
-    Page,
     Prediction,
     RuleFinding,
     Source,
@@ -45,12 +43,10 @@ from sidecar.models.routing import TrafficSplit
 from sidecar.models.runtime import OnnxModel
 from sidecar.observability import metrics as m
 from sidecar.observability import recorder
+from sidecar.pipeline.analysis import Analysis, Stages
 from sidecar.pipeline.decide import Thresholds, decide, in_middle_band
-from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec, normalize_page
-from sidecar.pipeline.rules import DocumentFacts, RuleBook
+from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
 from sidecar.pipeline.scan import Scanner, scan_document
-from sidecar.pipeline.validate import validate_document
 from sidecar.review.store import ReviewStore
 from sidecar.risk.audit import DEFAULT_AUDIT_RATE
 from sidecar.risk.monitor import RiskMonitor, rule_key
@@ -66,19 +62,24 @@ RISK_COUNTS_EVERY_S = 1.0
 
 @dataclass(slots=True)
 class _Work:
-    """What one request has learned so far (each stage runs at most once)."""
+    """One request: its analysis (sidecar/pipeline/analysis.py: each stage at most once) and each model
+    version's answer, computed at most once (the agreement check and the cascade share them)."""
 
-    doc: Document
-    timings: dict[str, float]
-    inspection: Inspection | None = None
-    page: Page | None = None
-    tensors: dict[InputSpec, npt.NDArray[np.float32]] = field(default_factory=dict)
-    text: str | None = None
-    text_known: bool = False
-    ocr: Any = None
-    features: Any = None
-    # Each model version's answer, computed at most once (the agreement check and the cascade share them).
+    analysis: Analysis
     predictions: dict[str, Prediction] = field(default_factory=dict)
+    features: Any = None
+
+    @property
+    def doc(self) -> Document:
+        return self.analysis.doc
+
+    @property
+    def timings(self) -> dict[str, float]:
+        return self.analysis.timings
+
+    @property
+    def inspection(self) -> Inspection | None:
+        return self.analysis.inspection
 
 
 class DataPlane:
@@ -89,7 +90,9 @@ class DataPlane:
         self.engine = InferenceEngine(registry, self.executor, settings.batching, settings.breaker)
         self.state = StateStore(settings.state.dir)
         self.cache = PredictionCache(settings.cache.max_bytes, settings.cache.ttl_s)
-        self.rules = RuleBook.load(settings.rules.path)
+        # The analysis core's settings, business rules and OCR pool (sidecar/pipeline/analysis.py).
+        self.stages = Stages(settings)
+        self.rules = self.stages.rules
         self.reviews = ReviewStore(
             settings.review.path, settings.review.lease_s, busy_timeout_s=settings.review.busy_timeout_s
         )
@@ -109,9 +112,6 @@ class DataPlane:
         )
         # One clamd client for the process (its own pool); None when scanning is disabled.
         self.scanner = Scanner(settings.scanner) if settings.scanner.enabled else None
-        self._ocr: Any = None
-        self._ocr_lock = threading.Lock()
-        self._ocr_failed = False
         self._shadow_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self.draining = False
@@ -160,8 +160,7 @@ class DataPlane:
         self.executor.shutdown(wait=True, cancel_futures=True)
         self._save_risk_counts()
         self.reviews.close()
-        if self._ocr is not None:
-            self._ocr.close()
+        self.stages.close()
 
     async def aclose(self) -> None:
         for task in list(self._shadow_tasks):
@@ -195,10 +194,8 @@ class DataPlane:
         return result
 
     async def _classify(self, doc: Document) -> tuple[ClassifyResult, _Work, str]:
-        work = _Work(doc, {})
-        work.inspection = inspection = await self._stage(
-            "validate", work, validate_document, doc, self.settings.validation
-        )
+        work = _Work(self.stages.analyse(doc))
+        inspection = await self._call("validate", work, work.analysis.validate)
         self._check_deadline(doc)
         started = time.perf_counter()
         scan_flags = await scan_document(doc.content, self.scanner)
@@ -244,9 +241,9 @@ class DataPlane:
             timings=work.timings,
             flags=inspection.flags + scan_flags,
         )
-        if work.page is not None:
+        if work.analysis.page is not None:
             # Drift features (~1-2 ms of numpy): in the executor, never on the event loop.
-            work.features = await self._stage("features", work, self._features, work)
+            work.features = await self._stage("features", work, work.analysis.drift_features)
         return result, work, fallback_reason
 
     async def _decide(
@@ -323,104 +320,28 @@ class DataPlane:
         reasons = (*second_decision.reasons, f"ESCALATED_FROM_{prediction.model_version}")
         return second, findings, replace(second_decision, reasons=reasons)
 
-    @staticmethod
-    def _features(work: _Work) -> Any:
-        try:
-            from sidecar.pipeline.features import compute_features
-
-            assert work.inspection is not None and work.page is not None
-            return compute_features(work.inspection, work.page, work.ocr)
-        except Exception as exc:  # noqa: BLE001 - drift features never fail a request
-            log.warning("features_failed", error=type(exc).__name__)
-            return None
-
     # -- stages ------------------------------------------------------------
 
     async def _tensor(self, work: _Work, spec: InputSpec) -> npt.NDArray[np.float32]:
         """Decode (once) and normalize (once per input spec); InvalidDocument propagates."""
-        if spec in work.tensors:
-            return work.tensors[spec]
-        assert work.inspection is not None
-        if work.page is None:
+        tensor = work.analysis.tensors.get(spec)
+        if tensor is None:
             # One executor hop for both stages (each hop costs a thread hand-off and a loop turn).
-            page, tensor, seconds = await self._stage(
-                "decode", work, self._decode_normalize, work.doc, work.inspection, spec
-            )
-            work.page = page
-            work.timings["decode"] -= seconds
-            work.timings["normalize"] = work.timings.get("normalize", 0.0) + seconds
-        else:
-            tensor = await self._stage("normalize", work, normalize_page, work.page, spec)
-        work.tensors[spec] = tensor
+            tensor = await self._call("decode", work, work.analysis.tensor, spec)
         return tensor
-
-    def _decode_normalize(
-        self, doc: Document, inspection: Inspection, spec: InputSpec
-    ) -> tuple[Page, npt.NDArray[np.float32], float]:
-        page = self._decode(doc, inspection, spec)
-        started = time.perf_counter()
-        tensor = normalize_page(page, spec)
-        return page, tensor, time.perf_counter() - started
-
-    def _decode(self, doc: Document, inspection: Inspection, spec: InputSpec) -> Page:
-        left = doc.time_left()
-        limit = self.settings.preprocess.pdf_render_timeout_s
-        return decode_document(
-            doc.content,
-            inspection,
-            (spec.height, spec.width),
-            self.settings.validation.max_pixels,
-            mode=spec.decode_mode,  # type: ignore[arg-type]
-            pdf_max_objects=self.settings.preprocess.pdf_max_objects,
-            pdf_time_limit_s=limit if left is None else max(0.01, min(limit, left)),
-        )
 
     async def _text(self, work: _Work) -> str | None:
         """The page's text: its PDF text layer, else OCR (run only here, only once)."""
-        if work.text_known:
-            return work.text
-        work.text_known = True
-        if work.page is None:
-            await self._tensor(work, InputSpec())
-        assert work.page is not None and work.inspection is not None
-        from sidecar.pipeline.ocr import needs_ocr
-
-        if not needs_ocr(work.page):
-            work.text = work.page.text
-            return work.text
-        engine = await self._stage("ocr_init", work, self._ocr_engine)
-        if engine is None:
-            return None
-        left = work.doc.time_left()
-        result = await self._stage(
-            "ocr", work, lambda: engine.extract_text(work.doc.content, work.inspection, timeout_s=left)
-        )
-        work.ocr = result
-        work.text = result.text or None
-        return work.text
-
-    def _ocr_engine(self) -> Any:
-        """The OCR pool, created on first need (tesseract start-up costs ~100 ms a worker)."""
-        if not self.settings.ocr.enabled or self._ocr_failed:
-            return None
-        with self._ocr_lock:
-            if self._ocr is None and not self._ocr_failed:
-                try:
-                    from sidecar.pipeline.ocr import OcrEngine
-
-                    self._ocr = OcrEngine.from_settings(self.settings.ocr)
-                except Exception as exc:  # noqa: BLE001 - no OCR: text-needing stages see "no text"
-                    self._ocr_failed = True
-                    log.error("ocr_unavailable", error=f"{type(exc).__name__}: {exc}")
-        return self._ocr
+        if work.analysis.text_known:
+            return work.analysis.text
+        return await self._call("ocr", work, work.analysis.read_text)
 
     async def _text_features(self, work: _Work, model: OnnxModel) -> npt.NDArray[np.float32] | None:
         if not model.text_dim:
             return None
-        text = await self._text(work)
-        if model.embedder is None and model.lexicon is None:
-            return model.text_features(text)  # hashing only: microseconds
-        return await self._stage("text_embedding", work, model.text_features, text)
+        if work.analysis.text_known and model.embedder is None and model.lexicon is None:
+            return model.text_features(work.analysis.text)  # hashing only: microseconds, no executor hop
+        return await self._call("text_embedding", work, work.analysis.text_features, model)
 
     async def _run_model(
         self, work: _Work, model: OnnxModel | None, key: str, source: Source = Source.MODEL
@@ -465,36 +386,14 @@ class DataPlane:
     async def _rules(
         self, work: _Work, prediction: Prediction, thresholds: Thresholds
     ) -> tuple[RuleFinding, ...] | None:
-        """Business-rule findings of the predicted label; None when not evaluated.
-
-        In the middle band (and for rule-based answers) they decide, so text is fetched,
-        with OCR if it must. Outside it they run only when they are free: the page is
-        decoded and its text is known (its own text layer, or the OCR the text model
-        already ran), or the rules need no text.
-        """
+        """Business-rule findings of the predicted label (Analysis.findings); None when not evaluated.
+        In the middle band (and for rule-based answers) they decide, so text is fetched, with OCR if it
+        must; outside it they run only when they are free."""
         label = prediction.label
         if not label or not self.rules.has_rules(label):
             return None
-        needs_text = self.rules.needs_text(label)
-        if in_middle_band(prediction, thresholds):
-            text = await self._text(work) if needs_text else None
-        elif work.page is not None and work.text_known and (work.text or not needs_text):
-            text = work.text
-        elif work.page is not None and (not needs_text or work.page.text):
-            text = work.page.text
-        else:
-            return None
-        assert work.inspection is not None
-        page, insp = work.page, work.inspection
-        width = page.source_width if page else insp.width
-        height = page.source_height if page else insp.height
-        facts = DocumentFacts(
-            text=text,
-            page_count=page.page_count if page else insp.page_count,
-            aspect=height / width if width and height else None,
-            metadata=dict(work.doc.metadata),
-        )
-        return self.rules.evaluate(label, facts)
+        fetch = in_middle_band(prediction, thresholds)
+        return await self._call("rules", work, lambda: work.analysis.findings(label, fetch_text=fetch))
 
     # -- shadow --------------------------------------------------------------
 
@@ -503,7 +402,7 @@ class DataPlane:
         if not version:
             return
         # Its own copy: the shadow must not write into the timings of the answer being sent.
-        copy = _Work(work.doc, {}, work.inspection, work.page, dict(work.tensors), work.text, work.text_known, work.ocr)
+        copy = _Work(work.analysis.fork())
         task = asyncio.get_running_loop().create_task(self._shadow(copy, version, prediction))
         self._shadow_tasks.add(task)
         task.add_done_callback(self._shadow_tasks.discard)
@@ -750,8 +649,9 @@ class DataPlane:
 
     # -- plumbing -----------------------------------------------------------
 
-    async def _stage(self, name: str, work: _Work, fn: Callable[..., T], *args: object) -> T:
-        """Run one CPU stage in the executor, honouring the request's deadline."""
+    async def _stage(self, name: str, work: _Work, fn: Callable[..., T], *args: object, record: bool = True) -> T:
+        """Run one CPU stage in the executor, honouring the request's deadline; `record`: its seconds
+        go to the response's timings under `name`."""
         self._check_deadline(work.doc)
         started = time.perf_counter()
         loop = asyncio.get_running_loop()
@@ -761,8 +661,13 @@ class DataPlane:
             result = await (asyncio.wait_for(future, left) if left is not None else future)
         except TimeoutError:
             raise DeadlineExceeded(f"deadline passed during {name}") from None
-        work.timings[name] = work.timings.get(name, 0.0) + time.perf_counter() - started
+        if record:
+            work.timings[name] = work.timings.get(name, 0.0) + time.perf_counter() - started
         return result
+
+    async def _call(self, name: str, work: _Work, fn: Callable[..., T], *args: object) -> T:
+        """Run an analysis stage (it records its own timings) in the executor, honouring the deadline."""
+        return await self._stage(name, work, fn, *args, record=False)
 
     @staticmethod
     def _check_deadline(doc: Document) -> None:

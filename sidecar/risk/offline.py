@@ -1,9 +1,12 @@
 """Classify a labelled folder in-process (no server): the calibration data of `doctriage calibrate
 --offline` and of bench/realdocs.
 
-The same stages as the data plane, called directly: validate → decode → normalize → infer (the
-manifest's calibration and OOD score) → text (PDF text layer, else OCR when a model or a rule needs
-it) → business rules of the predicted label. An optional second model gives the agreement signal.
+The serving path without the server: each document goes through the analysis core
+(sidecar/pipeline/analysis.py) that the data plane runs, with the same settings: validate → decode →
+normalize → text (PDF text layer, else OCR, when a model or a rule needs it) → each model's inputs →
+`infer_batch` (the manifest's calibration and OOD score) → business rules of the predicted label. An
+optional second model gives the agreement signal. tests/integration/test_analysis_parity.py checks that
+the server answers every real document with the same decision inputs.
 """
 
 from __future__ import annotations
@@ -12,19 +15,16 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from doctriage.evaluation import labelled_files
 
 from sidecar.config import Settings
-from sidecar.domain import Document, Page, Prediction
+from sidecar.domain import Document, Prediction, RuleFinding
 from sidecar.errors import DocTriageError
 from sidecar.models.runtime import OnnxModel
-from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.analysis import Analysis, Stages
 from sidecar.pipeline.infer import infer_batch
-from sidecar.pipeline.normalize import InputSpec, normalize_page
-from sidecar.pipeline.rules import DocumentFacts, RuleBook
-from sidecar.pipeline.validate import validate_document
+from sidecar.pipeline.rules import RuleBook
 from sidecar.risk.ltt import CalibrationRecord
 from sidecar.risk.rule import OUT_OF_SCOPE_LABEL
 
@@ -37,6 +37,8 @@ class LabelledPrediction:
     second_label: str | None = None
     rules_passed: bool | None = None
     error: str = ""
+    reason: str = ""  # the refusal's reason code (sidecar/errors.py), when refused
+    findings: tuple[RuleFinding, ...] | None = None  # None: the label has no rules
 
     def record(self) -> CalibrationRecord:
         p = self.prediction
@@ -58,78 +60,40 @@ class OfflineClassifier:
         *,
         ocr: bool = True,
         rules: bool = True,
+        stages: Stages | None = None,
     ) -> None:
-        self.settings = settings or Settings()
+        """`stages`: a running data plane's (its settings, rules and OCR pool) instead of new ones."""
+        self.settings = stages.settings if stages else settings or Settings()
         self.model = OnnxModel(model_dir, device="cpu")
         self.second = OnnxModel(second_model_dir, device="cpu") if second_model_dir else None
-        self.rules = RuleBook.load(self.settings.rules.path) if rules else RuleBook({})
-        self._ocr_wanted = ocr and self.settings.ocr.enabled
-        self._ocr: Any = None
+        self._own_stages = stages is None
+        self.stages = stages or Stages(self.settings, None if rules else RuleBook({}), ocr=ocr)
 
     def close(self) -> None:
-        if self._ocr is not None:
-            self._ocr.close()
+        if self._own_stages:
+            self.stages.close()
 
-    def _text(self, content: bytes, inspection: Any, page: Page) -> str | None:
-        from sidecar.pipeline.ocr import needs_ocr
+    @staticmethod
+    def _predict(model: OnnxModel, analysis: Analysis) -> Prediction:
+        tensor, text = analysis.model_inputs(model)
+        return infer_batch(model, tensor[None], None if text is None else text[None])[0]
 
-        if not needs_ocr(page) or not self._ocr_wanted:
-            return page.text
-        if self._ocr is None:
-            try:
-                from sidecar.pipeline.ocr import OcrEngine
-
-                self._ocr = OcrEngine.from_settings(self.settings.ocr)
-            except Exception:  # noqa: BLE001 - no tesseract: text-needing models and rules see no text
-                self._ocr_wanted = False
-                return page.text
-        result = self._ocr.extract_text(content, inspection)
-        return str(result.text) if result.text else None
-
-    def _page(self, spec: InputSpec, content: bytes, inspection: Any, pages: dict[InputSpec, Page]) -> Page:
-        """The page decoded for `spec`, once per document (models and rules share it)."""
-        if spec not in pages:
-            pages[spec] = decode_document(
-                content,
-                inspection,
-                (spec.height, spec.width),
-                self.settings.validation.max_pixels,
-                mode=spec.decode_mode,  # type: ignore[arg-type]
-            )
-        return pages[spec]
-
-    def _predict(
-        self, model: OnnxModel, content: bytes, inspection: Any, text: list[str | None], pages: dict[InputSpec, Page]
-    ) -> Prediction:
-        spec = model.manifest.input_spec
-        page = self._page(spec, content, inspection, pages)
-        tensor = normalize_page(page, spec)[None]
-        feats = None
-        if model.text_dim:
-            if not text:
-                text.append(self._text(content, inspection, page))
-            feats = model.text_features(text[0])[None]
-        return infer_batch(model, tensor, feats)[0]
-
-    def classify(self, content: bytes, filename: str, true_label: str) -> LabelledPrediction:
+    def classify(
+        self, content: bytes, filename: str, true_label: str, metadata: dict[str, str] | None = None
+    ) -> LabelledPrediction:
+        analysis = self.stages.analyse(Document(content, filename, metadata=dict(metadata or {})))
         try:
-            inspection = validate_document(Document(content, filename), self.settings.validation)
-            text: list[str | None] = []  # fetched at most once, shared by both models and the rules
-            pages: dict[InputSpec, Page] = {}
-            prediction = self._predict(self.model, content, inspection, text, pages)
-            second = self._predict(self.second, content, inspection, text, pages).label if self.second else None
+            analysis.validate()
+            prediction = self._predict(self.model, analysis)
+            second = self._predict(self.second, analysis).label if self.second else None
+            # Calibration evaluates the rules of every answer (text read if they need it): the rule it
+            # proves may require them, and serving then reads the text for every answer it could accept.
+            findings = analysis.findings(prediction.label, fetch_text=True)
         except DocTriageError as exc:
-            return LabelledPrediction(filename, true_label, None, error=f"{type(exc).__name__}: {exc}")
-        rules_passed = None
-        if self.rules.has_rules(prediction.label):
-            page = self._page(self.model.manifest.input_spec, content, inspection, pages)
-            if self.rules.needs_text(prediction.label) and not text:
-                text.append(self._text(content, inspection, page))
-            w, h = page.source_width, page.source_height
-            facts = DocumentFacts(text[0] if text else page.text, page.page_count, h / w if w and h else None)
-            findings = self.rules.evaluate(prediction.label, facts)
-            rules_passed = all(f.passed for f in findings) if findings else None
-        return LabelledPrediction(filename, true_label, prediction, second, rules_passed)
+            reason = str(getattr(exc, "reason", ""))
+            return LabelledPrediction(filename, true_label, None, error=f"{type(exc).__name__}: {exc}", reason=reason)
+        rules_passed = all(f.passed for f in findings) if findings else None
+        return LabelledPrediction(filename, true_label, prediction, second, rules_passed, findings=findings)
 
     def classify_folder(self, root: Path) -> Iterator[LabelledPrediction]:
         for label, path in labelled_files(root):

@@ -2,11 +2,13 @@
 proven on the path it guards.
 
 `make models` fits v2.4's head, temperature, OOD cut and acceptance rule on what
-`training/doctriage_train/realdocs.py` reads from each real document (decode, normalize, the text
-layer or the serving OCR, the text row, the image encoder's features). Here the same documents go
-through the sidecar's own offline path (`sidecar.risk.offline.OfflineClassifier`: validate, decode,
-normalize, OCR when needed, `OnnxModel.run`, calibration, OOD score) and through training's reader
-and the shipped model; the answers and the decision inputs (label, confidence, OOD score) must agree.
+`training/doctriage_train/realdocs.py` reads from each real document through the analysis core
+(decode, normalize, the text layer or the serving OCR) and turns into model inputs in batches (the
+text rows, the image encoder's features). Here the same documents go through the sidecar's own
+offline path (`sidecar.risk.offline.OfflineClassifier`: one document at a time, OCR read again,
+`infer_batch`: calibration, OOD score) and through training's reader and the shipped model; the
+answers and the decision inputs (label, confidence, OOD score) must agree. That the offline path
+answers as the server does is tests/integration/test_analysis_parity.py.
 Skipped without ../shared/real-docs.
 """
 

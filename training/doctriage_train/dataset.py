@@ -1,4 +1,4 @@
-"""Build tensors from generated documents through the sidecar's own validate/decode/normalize.
+"""Build tensors from generated documents through the sidecar's analysis core (decode, normalize, OCR).
 
 Each (label, layout, instance) yields a born-digital PDF sample plus degraded uploads (phone
 photos, scans as JPEG/PNG/image-only PDF). Layouts are split into train/val/test by layout id, so
@@ -22,15 +22,14 @@ import numpy.typing as npt
 from doctriage_train import LABELS
 from doctriage_train.degrade import encode, on_sheet, photo, render_pdf, scan
 from doctriage_train.generator import OTHER_GENRES, UNSEEN_GENRES, Generated, generate, seed_of
-from sidecar.domain import DocKind, Inspection, Page
+from sidecar.domain import DocKind, Document, Inspection, Page
 from sidecar.hotpath import sniff_and_digest
-from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.analysis import Analysis, Stages
 from sidecar.pipeline.features import tracked_tuple
-from sidecar.pipeline.normalize import InputSpec, normalize_page
+from sidecar.pipeline.normalize import InputSpec
 
 # crop_page: a phone photo's sheet is cut out of its background before fitting (generator 6).
 SPEC = InputSpec(height=256, width=192, mean=0.5, std=0.5, autocontrast=True, crop_page=True)
-MAX_PIXELS = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -90,17 +89,26 @@ class Sample:
 
 
 def inspect(content: bytes) -> Inspection:
+    """What training knows of an upload instead of validation: its type (training learns from the page of
+    a document serving would refuse; calibration counts such a document as never accepted)."""
     kind, _ = sniff_and_digest(content)
     if kind is None:
         raise ValueError("unsupported content")
     return Inspection(kind=DocKind(kind), digest="", size=len(content))
 
 
+def analyse(content: bytes, inspection: Inspection | None = None, stages: Stages | None = None) -> Analysis:
+    """One upload through the sidecar's analysis core (sidecar/pipeline/analysis.py), as serving reads
+    it; `stages`: whose OCR reads its text (default: the synthetic data's, `synthetic_stages`)."""
+    return (stages or synthetic_stages()).analyse(Document(content), inspection or inspect(content))
+
+
 def preprocess(content: bytes, inspection: Inspection | None = None) -> tuple[npt.NDArray[np.float32], Page]:
     """Exactly the sidecar's path: sniff → decode at model resolution → normalize."""
-    inspection = inspection or inspect(content)
-    page = decode_document(content, inspection, target=(SPEC.height, SPEC.width), max_pixels=MAX_PIXELS)
-    return normalize_page(page, SPEC), page
+    analysis = analyse(content, inspection)
+    tensor = analysis.tensor(SPEC)
+    assert analysis.page is not None
+    return tensor, analysis.page
 
 
 def drift_of(inspection: Inspection, page: Page) -> tuple[float, ...]:
@@ -118,75 +126,59 @@ OCR_READBACK = 0.5
 # Long side in pixels of the degraded uploads (phone photos, scans at ~75-200 dpi).
 PHOTO_SIZES = (640, 960, 1280, 1600)
 SCAN_SIZES = (640, 1100, 1400, 1700)
-_OCR_ENGINE: list[Any] = []
-_SERVING_OCR_ENGINE: list[Any] = []
+_STAGES: dict[str, Stages] = {}
 
 
-def _ocr_engine() -> Any:
-    """This process's OCR engine for the synthetic data: the serving settings (as `make serve` runs them)
-    with tesseract alone; None without tesseract.
+def _stages(kind: str, **ocr: Any) -> Stages:
+    """This process's analysis stages of one kind (no business rules: training reads pages and text)."""
+    if kind not in _STAGES:
+        from sidecar.config import OcrSettings, Settings
+        from sidecar.pipeline.rules import RuleBook
+
+        _STAGES[kind] = Stages(Settings(ocr=OcrSettings(workers=1, cache_entries=0, **ocr)), RuleBook({}))
+    return _STAGES[kind]
+
+
+def synthetic_stages() -> Stages:
+    """The stages the synthetic data is read with: the serving settings (as `make serve` runs them)
+    with tesseract alone.
 
     The serving OCR reads a page tesseract reads poorly again with PP-OCR (OcrSettings.fallback), at
     ~1.3-2.3 s a photo: over the thousands of synthetic photos and scans that would add about an hour
     to `make models`, so the synthetic data keeps tesseract's text (and its digest, `ocr_signature`).
-    Real documents are read with the serving defaults, fallback included: `read_back_serving`."""
-    if not _OCR_ENGINE:
-        _OCR_ENGINE.append(_new_engine(fallback="none"))  # tesseract alone: an hour saved (docstring)
-    return _OCR_ENGINE[0]
+    Real documents are read with the serving defaults, fallback included: `serving_stages`."""
+    return _stages("synthetic", fallback="none")
 
 
-def _serving_ocr_engine() -> Any:
-    """This process's serving OCR engine (default settings, fallback on); None without tesseract."""
-    if not _SERVING_OCR_ENGINE:
-        # A generous page limit: the text does not depend on how busy this machine is (a loaded server
-        # can skip the fallback for time; training reads what serving reads when it has the time).
-        _SERVING_OCR_ENGINE.append(_new_engine(page_timeout_s=60.0))
-    return _SERVING_OCR_ENGINE[0]
+def serving_stages() -> Stages:
+    """The stages real documents are read with: the serving defaults, fallback on. A generous OCR page
+    limit: the text does not depend on how busy this machine is (a loaded server can skip the fallback
+    for time; training reads what serving reads when it has the time)."""
+    return _stages("serving", page_timeout_s=60.0)
 
 
-def _new_engine(**settings: Any) -> Any:
-    from sidecar.config import OcrSettings
-    from sidecar.pipeline.ocr import OcrEngine
-
-    try:
-        return OcrEngine.from_settings(OcrSettings(workers=1, cache_entries=0, **settings))
-    except Exception:  # noqa: BLE001 - no tesseract here: fall back to no text, like serving
-        return None
-
-
-def _signature(engine: Any) -> str:
+def _signature(stages: Stages) -> str:
+    engine = stages.ocr_engine()
     return hashlib.sha256(repr(engine.signature if engine else None).encode()).hexdigest()[:16]
 
 
-def _text(engine: Any, content: bytes, inspection: Inspection) -> str:
-    if engine is None:
-        return ""
+def read_text(analysis: Analysis) -> str:
+    """The page's text as serving reads it (the text layer, else its stages' OCR); "" when there is none
+    or the page cannot be read at OCR resolution (serving would refuse it: never accepted)."""
     try:
-        return str(engine.extract_text(content, inspection).text)
-    except Exception:  # noqa: BLE001 - an undecodable page yields no text, as in serving
+        return analysis.read_text() or ""
+    except Exception:  # noqa: BLE001 - an undecodable page yields no text
         return ""
 
 
 def ocr_signature() -> str:
-    """What decides the text `read_back` returns (OcrEngine.signature), as a short key for caches."""
-    return _signature(_ocr_engine())
-
-
-def read_back(content: bytes, inspection: Inspection) -> str:
-    """The degraded page through the serving OCR's tesseract (same decode, same tesseract settings;
-    no PP-OCR fallback: `_ocr_engine`)."""
-    return _text(_ocr_engine(), content, inspection)
+    """What decides the synthetic data's OCR text (OcrEngine.signature), as a short key for caches."""
+    return _signature(synthetic_stages())
 
 
 def serving_ocr_signature() -> str:
-    """What decides the text `read_back_serving` returns, as a short key for caches."""
-    return _signature(_serving_ocr_engine())
-
-
-def read_back_serving(content: bytes, inspection: Inspection) -> str:
-    """The page through the OCR exactly as serving runs it by default: tesseract, then PP-OCR for a
-    page tesseract reads poorly (for real documents; with a 60 s page limit, see _serving_ocr_engine)."""
-    return _text(_serving_ocr_engine(), content, inspection)
+    """What decides the real documents' OCR text, as a short key for caches."""
+    return _signature(serving_stages())
 
 
 def simulate_ocr(text: str, r: random.Random, quality: float) -> str:
@@ -236,14 +228,17 @@ def _make(label: str, layout: int, instance: int, genre: str | None) -> list[Sam
             content = encode(img, r, fmt)
             fmt = "scanpdf" if fmt == "pdf" else fmt
         inspection = inspect(content)
-        tensor, page = preprocess(content, inspection)
+        analysis = analyse(content, inspection)
+        tensor = analysis.tensor(SPEC)
+        page = analysis.page
+        assert page is not None
         text = page.text or ""
         if variant == "pdf":
             full_text = text
         ocr = ""
         if variant != "pdf":
             if split == "test" or r.random() < OCR_READBACK:
-                ocr = read_back(content, inspection)
+                ocr = read_text(analysis)
             elif r.random() < 0.8:
                 quality = r.uniform(0.05, 0.5) if variant == "photo" else r.uniform(0.2, 0.95)
                 ocr = simulate_ocr(full_text, r, quality)

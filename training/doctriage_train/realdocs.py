@@ -2,9 +2,10 @@
 never copied. Both sets train doc-classifier 2.4's text head by K-fold cross-fitting grouped by source
 repository (pipeline.train_v24), so every real document also gets an honest out-of-fold score.
 
-Each document is read through the sidecar's own stages (sniff → decode → normalize, the PDF text
-layer, else the serving OCR), and re-shot as simulated phone photos (`photos`) with the degradation
-pipeline the synthetic data uses, so the photo slice learns from, and is measured on, real layouts.
+Each document is read through the sidecar's analysis core (sidecar/pipeline/analysis.py: decode →
+normalize, the PDF text layer, else the serving OCR, as serving reads it), and re-shot as simulated
+phone photos (`photos`) with the degradation pipeline the synthetic data uses, so the photo slice
+learns from, and is measured on, real layouts.
 
 Everything here returns None when the folders are absent, so callers skip cleanly.
 """
@@ -26,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from doctriage_train import LABELS
-from doctriage_train.dataset import PHOTO_SIZES, inspect, preprocess, read_back_serving, serving_ocr_signature
+from doctriage_train.dataset import PHOTO_SIZES, SPEC, analyse, read_text, serving_ocr_signature, serving_stages
 from doctriage_train.degrade import encode, photo, render_pdf
 from doctriage_train.generator import seed_of
 from sidecar.pipeline.ocr import needs_ocr
@@ -117,13 +118,15 @@ def _read(task: tuple[str, bytes, bool, str | None]) -> dict[str, Any] | None:
     """One upload through the sidecar's stages; `ocr`: the cached OCR text, or None to read it now."""
     name, content, with_ocr, cached = task
     try:
-        inspection = inspect(content)
-        tensor, page = preprocess(content, inspection)
+        analysis = analyse(content, stages=serving_stages())
+        tensor = analysis.tensor(SPEC)
+        page = analysis.page
+        assert page is not None
     except Exception:  # noqa: BLE001 - a file the sidecar would refuse is reported, not fatal
         return None
     ocr = ""
     if with_ocr and needs_ocr(page):
-        ocr = cached if cached is not None else read_back_serving(content, inspection)
+        ocr = cached if cached is not None else read_text(analysis)
     w, h = page.source_width, page.source_height
     return {
         "name": name,
