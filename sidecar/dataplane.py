@@ -332,15 +332,15 @@ class DataPlane:
 
     async def _text(self, work: _Work) -> str | None:
         """The page's text: its PDF text layer, else OCR (run only here, only once)."""
-        if work.analysis.text_known:
-            return work.analysis.text
+        if work.analysis.text_is_free():
+            return work.analysis.read_text()  # known, or the text layer: no executor hop
         return await self._call("ocr", work, work.analysis.read_text)
 
     async def _text_features(self, work: _Work, model: OnnxModel) -> npt.NDArray[np.float32] | None:
         if not model.text_dim:
             return None
-        if work.analysis.text_known and model.embedder is None and model.lexicon is None:
-            return model.text_features(work.analysis.text)  # hashing only: microseconds, no executor hop
+        if work.analysis.text_is_free() and model.embedder is None and model.lexicon is None:
+            return model.text_features(work.analysis.read_text())  # hashing only: microseconds, no hop
         return await self._call("text_embedding", work, work.analysis.text_features, model)
 
     async def _run_model(
@@ -393,7 +393,9 @@ class DataPlane:
         if not label or not self.rules.has_rules(label):
             return None
         fetch = in_middle_band(prediction, thresholds)
-        return await self._call("rules", work, lambda: work.analysis.findings(label, fetch_text=fetch))
+        if fetch and self.rules.needs_text(label):
+            await self._text(work)  # decode and OCR in the executor; the checks themselves are regexes
+        return work.analysis.findings(label, fetch_text=fetch)
 
     # -- shadow --------------------------------------------------------------
 

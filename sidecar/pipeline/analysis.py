@@ -157,6 +157,16 @@ class Analysis:
             tensor = self.tensors[spec] = self._timed_call("normalize", normalize_page, page, spec)
         return tensor
 
+    def text_is_free(self) -> bool:
+        """True when `read_text` would neither decode nor OCR (the text is known, or the page decoded
+        so far carries a usable text layer): a caller may run it without a worker thread."""
+        if self.text_known:
+            return True
+        from sidecar.pipeline.ocr import needs_ocr
+
+        page = self.page
+        return page is not None and not needs_ocr(page)
+
     def read_text(self) -> str | None:
         """The page's text: its PDF text layer, else OCR within the request's time left (None: no text)."""
         if self.text_known:
