@@ -571,21 +571,42 @@ cdef bint zip_directory_at_end(cbytes d, Py_ssize_t n, Py_ssize_t floor) noexcep
     return False
 
 
+cdef bint foreign_at(cbytes d, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
+    """Another binary format's magic number at p (the twin's _FOREIGN_SIGNATURES)."""
+    return (starts(d, n, p, b"PK\x03\x04", 4) or starts(d, n, p, b"PK\x05\x06", 4)
+            or starts(d, n, p, b"%PDF-", 5) or starts(d, n, p, b"\x89PNG\r\n\x1a\n", 8)
+            or starts(d, n, p, b"Rar!\x1a\x07", 6) or starts(d, n, p, b"7z\xbc\xaf\x27\x1c", 6)
+            or starts(d, n, p, b"\x7fELF", 4) or starts(d, n, p, b"MZ", 2) or starts(d, n, p, b"GIF8", 4))
+
+
+cdef bint html_at(cbytes d, Py_ssize_t n, Py_ssize_t p) noexcept nogil:
+    return starts(d, n, p, b"<html", 5) or starts(d, n, p, b"<!DOCTYPE", 9) or starts(d, n, p, b"<script", 7)
+
+
+cdef int head_class(cbytes d, Py_ssize_t n, Py_ssize_t pdf_at) noexcept nogil:
+    """The bytes before a PDF's header: T_NONE when only whitespace (and a UTF-8 BOM), T_POLYGLOT when
+    another format (or HTML) starts there, else T_TRAILING (e.g. HTTP headers saved with the file)."""
+    cdef Py_ssize_t p = 3 if starts(d, n, 0, b"\xef\xbb\xbf", 3) else 0
+    p = skip_ws(d, p, pdf_at)
+    if p >= pdf_at:
+        return T_NONE
+    if foreign_at(d, n, p) or html_at(d, n, p) or starts(d, n, p, b"\xff\xd8\xff", 3):
+        return T_POLYGLOT
+    return T_TRAILING
+
+
 cdef int tail_class(cbytes d, Py_ssize_t n, int is_jpeg, Py_ssize_t end) noexcept nogil:
     cdef Py_ssize_t first = skip_ws(d, end, n)
     if first >= n:
         return T_NONE
     if zip_directory_at_end(d, n, end):
         return T_POLYGLOT
-    if (starts(d, n, first, b"PK\x03\x04", 4) or starts(d, n, first, b"PK\x05\x06", 4)
-            or starts(d, n, first, b"%PDF-", 5) or starts(d, n, first, b"\x89PNG\r\n\x1a\n", 8)
-            or starts(d, n, first, b"Rar!\x1a\x07", 6) or starts(d, n, first, b"7z\xbc\xaf\x27\x1c", 6)
-            or starts(d, n, first, b"\x7fELF", 4) or starts(d, n, first, b"MZ", 2)
-            or starts(d, n, first, b"GIF8", 4) or starts(d, n, first, b"<html", 5)
-            or starts(d, n, first, b"<!DOCTYPE", 9) or starts(d, n, first, b"<script", 7)):
+    if foreign_at(d, n, first):
         return T_POLYGLOT
     if not is_jpeg and starts(d, n, first, b"\xff\xd8\xff", 3):
         return T_POLYGLOT
+    # HTML after the end marker (a web page saved after the download) does not make the file HTML:
+    # browsers and sniffers decide that from its first bytes. Trailing data, flagged.
     return T_TRAILING
 
 
@@ -613,8 +634,7 @@ def inspect_bytes(data):
     cdef cbytes d
     cdef Walk w
     cdef Py_ssize_t pdf_at, end = -1
-    cdef int tail = T_NONE, kind_code
-    cdef bint head_polyglot
+    cdef int tail = T_NONE, head = T_NONE, kind_code
     digest = hashlib.sha256(data).hexdigest()
     if n == 0:
         return RawInspection(None, digest, "EMPTY", "the document is empty", 0, 0, 0, (), "")
@@ -640,8 +660,12 @@ def inspect_bytes(data):
         return RawInspection(
             None, digest, "UNSUPPORTED_TYPE", "only PDF, JPEG and PNG documents are accepted", 0, 0, 0, (), ""
         )
-    head_polyglot = pdf_at > 0 if kind_code == 3 else pdf_at >= 0
     with nogil:
+        # A header of another format where its readers look for it: the file means two things.
+        if kind_code == 3:
+            head = head_class(d, n, pdf_at) if pdf_at > 0 else T_NONE
+        elif pdf_at >= 0:
+            head = T_POLYGLOT
         if kind_code == 1:
             end = walk_png(d, n, &w)
         elif kind_code == 2:
@@ -658,9 +682,9 @@ def inspect_bytes(data):
         findings.append(ACTIVE_CONTENT)
     if w.embedded:
         findings.append(EMBEDDED_FILE)
-    if tail == T_TRAILING:
+    if tail == T_TRAILING or head == T_TRAILING:
         findings.append(TRAILING_DATA)
-    if head_polyglot or tail == T_POLYGLOT:
+    if head == T_POLYGLOT or tail == T_POLYGLOT:
         findings.append(POLYGLOT)
     active = (<char *>w.active)[:w.active_len].decode("latin-1") if w.has_active else ""
     pages = w.pages if kind_code == 3 else 1

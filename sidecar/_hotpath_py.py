@@ -35,10 +35,11 @@ _FOREIGN_SIGNATURES = (
     b"\x7fELF",
     b"MZ",
     b"GIF8",
-    b"<html",
-    b"<!DOCTYPE",
-    b"<script",
 )
+# HTML where a browser or sniffer looks for it (the start) makes a file HTML too; after the end marker
+# (a web page saved after the download) it is trailing data.
+_HTML_MARKERS = (b"<html", b"<!DOCTYPE", b"<script")
+_UTF8_BOM = b"\xef\xbb\xbf"
 _JPEG_SIG = b"\xff\xd8\xff"
 # PDF names (after #xx decoding) that make a document able to run or carry code.
 _ACTIVE_NAMES = frozenset({b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA"})
@@ -412,7 +413,18 @@ def _tail_findings(d: bytes, kind: str, end: int) -> str | None:
     return TRAILING_DATA
 
 
-def _findings(st: _State, tail: str | None, head_polyglot: bool) -> tuple[str, ...]:
+def _head_class(d: bytes, pdf_at: int) -> str | None:
+    """The bytes before a PDF's header: None when only whitespace (and a UTF-8 BOM), POLYGLOT when
+    another format (or HTML) starts there, else TRAILING_DATA (e.g. HTTP headers saved with the file)."""
+    p = _skip_ws(d, 3 if d.startswith(_UTF8_BOM) else 0, pdf_at)
+    if p >= pdf_at:
+        return None
+    if any(d.startswith(sig, p) for sig in (*_FOREIGN_SIGNATURES, *_HTML_MARKERS, _JPEG_SIG)):
+        return POLYGLOT
+    return TRAILING_DATA
+
+
+def _findings(st: _State, tail: str | None, head: str | None) -> tuple[str, ...]:
     out: list[str] = []
     if st.encrypted:
         out.append(ENCRYPTED)
@@ -420,9 +432,9 @@ def _findings(st: _State, tail: str | None, head_polyglot: bool) -> tuple[str, .
         out.append(ACTIVE_CONTENT)
     if st.embedded:
         out.append(EMBEDDED_FILE)
-    if tail == TRAILING_DATA:
+    if tail == TRAILING_DATA or head == TRAILING_DATA:
         out.append(TRAILING_DATA)
-    if head_polyglot or tail == POLYGLOT:
+    if head == POLYGLOT or tail == POLYGLOT:
         out.append(POLYGLOT)
     return tuple(out)
 
@@ -448,7 +460,11 @@ def inspect_bytes(data: bytes) -> RawInspection:
             None, digest, "UNSUPPORTED_TYPE", "only PDF, JPEG and PNG documents are accepted", 0, 0, 0, (), ""
         )
     # A header of another format where its readers look for it: the file means two things.
-    head_polyglot = pdf_at > 0 if kind == "pdf" else pdf_at >= 0
+    head: str | None = None
+    if kind == "pdf":
+        head = _head_class(d, pdf_at) if pdf_at > 0 else None
+    elif pdf_at >= 0:
+        head = POLYGLOT
     tail: str | None = None
     try:
         if kind == "png":
@@ -459,7 +475,7 @@ def inspect_bytes(data: bytes) -> RawInspection:
             end = _walk_pdf(d, pdf_at, st)
         tail = _tail_findings(d, kind, end)
     except _Defect as defect:
-        findings = _findings(st, None, head_polyglot)
+        findings = _findings(st, None, head)
         pages = st.pages if kind == "pdf" else 1
         return RawInspection(
             kind,
@@ -481,6 +497,6 @@ def inspect_bytes(data: bytes) -> RawInspection:
         st.width,
         st.height,
         pages,
-        _findings(st, tail, head_polyglot),
+        _findings(st, tail, head),
         st.active.decode("latin-1"),
     )

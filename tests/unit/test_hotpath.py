@@ -92,6 +92,11 @@ SEEDS = [
     make_png() + minimal_zip(),
     jpeg_with_comment(b"%PDF-1.4 polyglot"),
     b"%PDF-1.4\n1 0 obj (unterminated",
+    b"\xef\xbb\xbf\r\n" + make_pdf(),  # a BOM and a blank line before the header
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n" + make_pdf(),
+    b"<html>" + make_pdf(),
+    make_pdf() + b"\n<!DOCTYPE html><html><body>thanks</body></html>",
+    make_png() + b"MZ\x90\x00",
 ]
 
 
