@@ -51,12 +51,20 @@ class ValidationSettings(BaseModel):
     # /Encrypt. "flag": read it when it opens without a password (owner-password-only PDFs, how banks
     # issue statements; clamd decrypts those too); one that needs a password is refused ENCRYPTED at decode.
     encrypted: FindingPolicy = "flag"
-    active_content: FindingPolicy = "refuse"  # /JavaScript, /JS, /Launch, /AA, /RichMedia, /XFA
+    # What runs by itself when a reader opens the PDF: /OpenAction and document or page actions that
+    # script, launch or submit, document-level JavaScript, /Launch, /RichMedia (pdf_actions.py).
+    active_content: FindingPolicy = "refuse"
+    # What only a fillable form runs for its fields (format, keystroke, validate and calculate scripts,
+    # click actions, XFA): government and tax forms carry them. Classified and flagged FORM_SCRIPT.
+    form_scripts: FindingPolicy = "flag"
     # Attachments: Factur-X/ZUGFeRD e-invoices embed their XML, IRS forms a small stream. Never opened
     # here; clamd unpacks and scans them (a signature inside a compressed attachment is found).
     embedded_file: FindingPolicy = "flag"
     trailing_data: FindingPolicy = "flag"  # bytes after the end marker (common in phone JPEGs)
     polyglot: FindingPolicy = "refuse"  # the bytes are also another format (PDF header in an image, ZIP tail)
+    # The declared MIME type or the file name's extension names another type than the content (a JPEG
+    # saved as .png). "flag": validated and classified as what the content is, flagged TYPE_MISMATCH.
+    type_mismatch: FindingPolicy = "flag"
 
 
 class ScannerSettings(BaseModel):

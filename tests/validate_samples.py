@@ -69,6 +69,7 @@ def make_pdf(
     pages: int = 1,
     content: bytes = b"BT /F1 12 Tf 72 720 Td (Invoice 42) Tj ET",
     catalog_extra: bytes = b"",
+    page_extra: bytes = b"",
     trailer_extra: bytes = b"",
     extra_objects: tuple[bytes, ...] = (),
     version: bytes = b"1.7",
@@ -76,8 +77,8 @@ def make_pdf(
 ) -> bytes:
     """A born-digital PDF with a classic xref table; object numbers start at 1.
 
-    Objects: 1 catalog, 2 page tree, 3..3+pages-1 pages, then one content stream per page,
-    then `extra_objects` (numbered after those).
+    Objects: 1 catalog, 2 page tree, 3..3+pages-1 pages (each with `page_extra`), then one content
+    stream per page, then `extra_objects` (numbered after those: 5, 6... for one page).
     """
     first_content = 3 + pages
     objects: list[bytes] = [
@@ -86,7 +87,9 @@ def make_pdf(
     ]
     for i in range(pages):
         objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R >>" % (first_content + i)
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents %d 0 R " % (first_content + i)
+            + page_extra
+            + b">>"
         )
     for _ in range(pages):
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")

@@ -33,6 +33,7 @@ _GENERIC_MIME = frozenset({"application/octet-stream", "binary/octet-stream"})
 _FINDINGS: dict[str, tuple[Reason, str]] = {
     "ENCRYPTED": (Reason.ENCRYPTED, "the PDF is encrypted"),
     "ACTIVE_CONTENT": (Reason.ACTIVE_CONTENT, "the PDF contains active content"),
+    "FORM_SCRIPT": (Reason.ACTIVE_CONTENT, "the PDF's form carries scripts"),
     "EMBEDDED_FILE": (Reason.ACTIVE_CONTENT, "the PDF contains an embedded file"),
     "TRAILING_DATA": (Reason.TRAILING_DATA, "the document has data after its end marker"),
     "POLYGLOT": (Reason.POLYGLOT, "the document is also valid as another file format"),
@@ -43,6 +44,7 @@ def _policy(settings: ValidationSettings, finding: str) -> FindingPolicy:
     policies: dict[str, FindingPolicy] = {
         "ENCRYPTED": settings.encrypted,
         "ACTIVE_CONTENT": settings.active_content,
+        "FORM_SCRIPT": settings.form_scripts,
         "EMBEDDED_FILE": settings.embedded_file,
         "TRAILING_DATA": settings.trailing_data,
         "POLYGLOT": settings.polyglot,
@@ -53,6 +55,34 @@ def _policy(settings: ValidationSettings, finding: str) -> FindingPolicy:
 def _refuse(reason: Reason, message: str, digest: str, **metadata: str) -> InvalidDocument:
     # The digest lets operators find the refused document in the logs; the bytes are never kept.
     return InvalidDocument(message, reason, digest=digest, **metadata)
+
+
+def _active_content(content: bytes, name: str) -> tuple[str, str]:
+    """The hot path saw an active-content name (`name`): ACTIVE_CONTENT when something runs by itself
+    when the file is opened (or nothing can be proven), FORM_SCRIPT when only a fillable form's
+    scripts do (sidecar/pipeline/pdf_actions.py), with what was found."""
+    from sidecar.pipeline.pdf_actions import read_actions
+
+    actions = read_actions(content)
+    if actions is None:
+        return "ACTIVE_CONTENT", f"{name}: the PDF's actions cannot be read"
+    if actions.auto:
+        return "ACTIVE_CONTENT", f"{name}: {actions.auto[0]}"
+    if actions.form:
+        return "FORM_SCRIPT", ", ".join(sorted(set(actions.form)))
+    # A name with no action behind it that qpdf can resolve: another reader might resolve it.
+    return "ACTIVE_CONTENT", f"{name}: not attached to anything readable"
+
+
+def _type_mismatch(doc: Document, kind: DocKind) -> str:
+    """Why the caller's MIME type or file name disagrees with the content; "" when they agree."""
+    declared = doc.declared_mime.split(";")[0].strip().lower()
+    if declared and declared not in _GENERIC_MIME and _MIME.get(declared) is not kind:
+        return f"declared {declared!r} but the content is {kind.value}"
+    ext = os.path.splitext(doc.filename)[1].lower()
+    if ext and _EXT.get(ext) is not kind:
+        return f"the file name ends in {ext!r} but the content is {kind.value}"
+    return ""
 
 
 def validate_document(doc: Document, settings: ValidationSettings) -> Inspection:
@@ -72,14 +102,14 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
         raise _refuse(Reason(raw.reason or Reason.UNSUPPORTED_TYPE), raw.detail, raw.digest)
     kind = DocKind(raw.kind)
 
-    declared = doc.declared_mime.split(";")[0].strip().lower()
-    if declared and declared not in _GENERIC_MIME and _MIME.get(declared) is not kind:
-        raise _refuse(Reason.TYPE_MISMATCH, f"declared {declared!r} but the content is {kind.value}", raw.digest)
-    ext = os.path.splitext(doc.filename)[1].lower()
-    if ext and _EXT.get(ext) is not kind:
-        raise _refuse(
-            Reason.TYPE_MISMATCH, f"the file name ends in {ext!r} but the content is {kind.value}", raw.digest
-        )
+    flags: list[str] = []
+    mismatch = _type_mismatch(doc, kind)
+    if mismatch:
+        # Phones, scanners and upload widgets misname files all the time: by default the content is
+        # validated and classified as what it is, and the answer says so (flag TYPE_MISMATCH).
+        if settings.type_mismatch == "refuse":
+            raise _refuse(Reason.TYPE_MISMATCH, mismatch, raw.digest)
+        flags.append("TYPE_MISMATCH")
 
     if raw.reason is not None:
         raise _refuse(Reason(raw.reason), raw.detail, raw.digest)
@@ -99,12 +129,14 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
             limit=str(settings.max_pages),
         )
 
-    flags: list[str] = []
     for finding in raw.findings:
+        detail = f"/{raw.active}" if raw.active else ""
+        if finding == "ACTIVE_CONTENT" and kind is DocKind.PDF:
+            finding, detail = _active_content(doc.content, detail)
         reason, message = _FINDINGS[finding]
         if _policy(settings, finding) == "refuse":
-            if finding == "ACTIVE_CONTENT" and raw.active:
-                message = f"{message} (/{raw.active})"
+            if finding in ("ACTIVE_CONTENT", "FORM_SCRIPT") and detail:
+                message = f"{message} ({detail})"
             raise _refuse(reason, message, raw.digest)
         flags.append(finding)
     return Inspection(

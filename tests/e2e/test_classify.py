@@ -63,8 +63,9 @@ def test_caller_request_id_is_kept(channel: grpc.Channel, documents: dict[str, b
     [
         (b"plain text, not a document", "notes.txt", "text/plain", "UNSUPPORTED_TYPE"),
         (b"", "empty.pdf", "", "EMPTY"),
-        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "x.pdf", "", "TYPE_MISMATCH"),
-        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "", "application/pdf", "TYPE_MISMATCH"),
+        # Misnamed: checked as what the content is (a broken PNG), not refused for its name.
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "x.pdf", "", "MALFORMED"),
+        (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "", "application/pdf", "MALFORMED"),
     ],
 )
 def test_refused_documents_get_invalid_argument_with_reason(
@@ -84,6 +85,14 @@ def test_owner_password_pdf_and_e_invoice_attachment_are_classified_and_flagged(
         response = stub.Classify(classifier_pb2.ClassifyRequest(content=content, filename="statement.pdf"), timeout=30)
         assert response.label in LABELS and response.source == classifier_pb2.MODEL
         assert flag in response.flags
+
+
+def test_a_jpeg_saved_as_png_is_classified_and_flagged(channel: grpc.Channel, documents: dict[str, bytes]) -> None:
+    stub = classifier_pb2_grpc.ClassifierStub(channel)
+    request = classifier_pb2.ClassifyRequest(content=documents["jpeg"], filename="licence.png", mime_type="image/png")
+    response = stub.Classify(request, timeout=30)
+    assert response.label in LABELS and response.content_type == "jpeg"
+    assert "TYPE_MISMATCH" in response.flags
 
 
 def test_pdf_that_needs_a_password_is_refused_encrypted(channel: grpc.Channel) -> None:

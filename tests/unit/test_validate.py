@@ -116,8 +116,22 @@ def test_unsupported_type(content: bytes) -> None:
         (make_pdf(), {"declared_mime": "text/html"}),
     ],
 )
-def test_type_mismatch(content: bytes, fields: dict[str, str]) -> None:
-    assert refused(content, **fields).reason is Reason.TYPE_MISMATCH
+def test_type_mismatch_is_flagged_by_default_and_refused_by_policy(content: bytes, fields: dict[str, str]) -> None:
+    # A JPEG saved as .png (phones, scanners and upload widgets misname files): validated and classified as
+    # what the content is, with the flag; operators who want the old behaviour set type_mismatch = "refuse".
+    inspection = accepted(content, **fields)
+    assert inspection.flags == ("TYPE_MISMATCH",)
+    assert inspection.kind.value in ("pdf", "png", "jpeg")
+    error = refused(content, ValidationSettings(type_mismatch="refuse"), **fields)
+    assert error.reason is Reason.TYPE_MISMATCH and "the content is" in error.message
+
+
+def test_a_misnamed_file_is_still_checked_as_what_it_is() -> None:
+    png = bytearray(make_png())
+    png[20] ^= 1  # inside IHDR: a bad CRC
+    assert refused(bytes(png), filename="photo.jpg").reason is Reason.MALFORMED
+    js = make_pdf(catalog_extra=b"/OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> ")
+    assert refused(js, filename="scan.png").reason is Reason.ACTIVE_CONTENT
 
 
 def test_malformed_png_crc_carries_the_digest() -> None:
@@ -243,6 +257,21 @@ def test_trailing_data_flagged_by_default_and_refused_by_policy() -> None:
     # Padding is not data.
     assert accepted(make_jpeg() + b"\0" * 100).flags == ()
     assert accepted(make_pdf() + b"\r\n  \n").flags == ()
+
+
+def test_what_web_downloads_leave_around_a_pdf_is_not_a_polyglot() -> None:
+    # A blank line or a byte-order mark before the header (a web page's script printed it first): harmless.
+    for prefix in (b"\r\n", b"\n\n  ", b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n"):
+        assert accepted(prefix + make_pdf()).flags == ()
+    # HTTP headers saved with the file, or the portal's HTML page written after it: trailing data, flagged.
+    http = b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n\r\n"
+    html = b"\r\n<!DOCTYPE html>\n<html><body>Your bill</body></html>\n"
+    for content in (http + make_pdf(), make_pdf() + html, make_png() + b"<script>x</script>"):
+        assert accepted(content).flags == ("TRAILING_DATA",)
+        assert refused(content, ValidationSettings(trailing_data="refuse")).reason is Reason.TRAILING_DATA
+    # HTML where a browser looks for it, before the PDF: the file is both.
+    assert refused(b"<html><body>" + make_pdf()).reason is Reason.POLYGLOT
+    assert refused(b"\r\nMZ\x90\x00" + make_pdf()).reason is Reason.POLYGLOT
 
 
 def test_jpeg_after_jpeg_is_trailing_data_not_a_polyglot() -> None:

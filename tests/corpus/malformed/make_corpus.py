@@ -43,7 +43,7 @@ def cases() -> dict[str, tuple[bytes, dict[str, object]]]:
     out: dict[str, tuple[bytes, dict[str, object]]] = {
         "empty.pdf": (b"", {"reason": "EMPTY"}),
         "gif_image.gif": (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", {"reason": "UNSUPPORTED_TYPE"}),
-        "pdf_declared_as_png.png": (pdf, {"reason": "TYPE_MISMATCH", "mime": "image/png"}),
+        "pdf_declared_as_png.png": (pdf, {"reason": None, "flags": ["TYPE_MISMATCH"], "mime": "image/png"}),
         "png_truncated.png": (png[: len(png) - 20], {"reason": "TRUNCATED"}),
         "png_no_iend.png": (png[:-12], {"reason": "TRUNCATED"}),
         "png_bad_crc.png": (png[:29] + bytes([png[29] ^ 0xFF]) + png[30:], {"reason": "MALFORMED"}),
