@@ -29,9 +29,21 @@ class ServerSettings(BaseModel):
     address: str = "127.0.0.1:50051"
     # Threads of the one executor that runs CPU work (validation, decode, inference).
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
-    # Requests admitted at once; the rest get RESOURCE_EXHAUSTED. Throughput saturates at ~2 per
-    # core and p95 passes 500 ms beyond ~4 per core (bench/concurrency/results.md): 4 per core.
+    # Requests run through the pipeline at once; the rest wait in one queue (sidecar/admission.py).
+    # Throughput saturates at ~2 per core and p95 passes 500 ms beyond ~4 per core
+    # (bench/concurrency/results.md): 4 per core.
     max_concurrent_requests: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1)
+    # Requests waiting for a slot at most (they hold their bytes); beyond it RESOURCE_EXHAUSTED at once
+    # with the expected wait as RetryInfo. Default 4 x max_concurrent_requests.
+    max_queued_requests: int | None = Field(default=None, ge=0)
+    # Refuse at once a request whose expected queueing delay exceeds this (0 = no bound but the queue's
+    # length). A request whose expected wait does not fit its deadline is refused at once regardless.
+    queue_delay_target_s: float = Field(default=0.0, ge=0)
+
+    @property
+    def queue_limit(self) -> int:
+        return 4 * self.max_concurrent_requests if self.max_queued_requests is None else self.max_queued_requests
+
     # SIGTERM: seconds in-flight requests get to finish.
     grace_period_s: float = Field(default=10.0, ge=0)
     # Deadline applied when the caller sends none.

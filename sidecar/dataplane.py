@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 import structlog
 
+from sidecar.admission import Admission
 from sidecar.cache import CachedAnswer, PredictionCache
 from sidecar.config import Settings
 from sidecar.domain import (
@@ -36,7 +37,7 @@ from sidecar.domain import (
     RuleFinding,
     Source,
 )
-from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, ResourceExhausted, Unavailable
+from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, Unavailable
 from sidecar.models.engine import InferenceEngine, ModelFailure
 from sidecar.models.registry import ModelRegistry
 from sidecar.models.routing import TrafficSplit
@@ -114,6 +115,8 @@ class DataPlane:
         self.scanner = Scanner(settings.scanner) if settings.scanner.enabled else None
         self._shadow_tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
+        s = settings.server
+        self.admission = Admission(s.max_concurrent_requests, s.queue_limit, s.queue_delay_target_s)
         self.draining = False
         # Risk control (sidecar/risk): audit sampling of accepted documents, the audit estimate.
         default = self.thresholds[""]
@@ -154,7 +157,8 @@ class DataPlane:
 
     @property
     def in_flight(self) -> int:
-        return self._in_flight
+        """Admitted requests: running, or queued for a slot."""
+        return self._in_flight + self.admission.queued
 
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
@@ -172,8 +176,7 @@ class DataPlane:
     # -- the pipeline ----------------------------------------------------
 
     async def classify(self, doc: Document) -> ClassifyResult:
-        if self._in_flight >= self.settings.server.max_concurrent_requests:
-            raise ResourceExhausted("too many requests in flight", Reason.OVERLOADED, retry_after=0.05)
+        waited = await self.admission.enter(doc.deadline)  # queued, or shed at once (sidecar/admission.py)
         self._in_flight += 1
         started = time.perf_counter()
         try:
@@ -189,7 +192,10 @@ class DataPlane:
             raise
         finally:
             self._in_flight -= 1
-        result.timings["total"] = time.perf_counter() - started
+            self.admission.leave(time.perf_counter() - started)
+        if waited:
+            result.timings["queue"] = waited
+        result.timings["total"] = time.perf_counter() - started + waited
         self._record(result, work, fallback_reason)
         return result
 

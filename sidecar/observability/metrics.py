@@ -63,6 +63,25 @@ IN_FLIGHT = Gauge(
     "Requests (documents) being processed right now.",
     registry=REGISTRY,
 )
+QUEUED = Gauge(
+    "doctriage_queued_requests",
+    "Admitted requests waiting for a pipeline slot (sidecar/admission.py).",
+    registry=REGISTRY,
+)
+QUEUE_WAIT = Histogram(
+    "doctriage_queue_wait_seconds",
+    "How long admitted requests waited for a pipeline slot.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+SHED = Counter(
+    "doctriage_shed_total",
+    "Requests refused by admission (RESOURCE_EXHAUSTED OVERLOADED) or whose deadline passed in the queue, by cause: "
+    "queue_full, deadline (the expected wait leaves too little of it), delay_target (server.queue_delay_target_s), "
+    "deadline_in_queue.",
+    ["cause"],
+    registry=REGISTRY,
+)
 RATE_LIMITED = Counter(
     "doctriage_rate_limited_total",
     "Requests or stream messages refused by the per-key rate limit.",

@@ -116,7 +116,9 @@ class SidecarServer:
                 ("grpc.max_send_message_length", max_message),
                 ("grpc.so_reuseport", 0),
             ],
-            maximum_concurrent_rpcs=settings.server.max_concurrent_requests * 4,
+            # Admission (sidecar/admission.py) decides who waits and who is shed; gRPC's own cap only
+            # leaves room for it and for health, admin and stream calls.
+            maximum_concurrent_rpcs=settings.server.max_concurrent_requests + settings.server.queue_limit + 64,
         )
         await asyncio.get_running_loop().run_in_executor(self.dataplane.executor, self.load_models)
         classifier_pb2_grpc.add_ClassifierServicer_to_server(
