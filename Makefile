@@ -10,7 +10,7 @@ APT_PACKAGES := tesseract-ocr tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-
 # No global OMP_THREAD_LIMIT: the OCR engine caps tesseract's OpenMP itself (sidecar/pipeline/ocr.py),
 # and a limit of 1 inherited by torch stalls training (2 threads requested, 1 allowed).
 
-.PHONY: serve test system venv test-deps build embedder protos lint typecheck pytest models bench clean
+.PHONY: serve test system venv test-deps build embedder protos lint typecheck pytest models bench reliability clean
 
 serve: system build embedder
 	scripts/clamd.sh start
@@ -80,6 +80,12 @@ clean:
 # proven on the out-of-fold scores and written to config/acceptance-rule.json. Without them it says so
 # and trains on synthetic documents only.
 SEED ?= 0
+# Reliability scenarios against a real sidecar (real documents, hostile corpus, load; ~15 min):
+# writes bench/soak/results.json and docs/RELIABILITY.md. SOAK_MINUTES=10 adds the soak run.
+SOAK_MINUTES ?= 0
+reliability: system build test-deps embedder
+	$(BIN)/python bench/soak/run.py --only realdocs,hostile,load --soak-minutes $(SOAK_MINUTES)
+
 models: build embedder
 	$(BIN)/pip install -q -e '.[train]'
 	PYTHONPATH=training $(BIN)/python -m doctriage_train all --seed $(SEED) --rebuild \

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import grpc
+from doctriage.errors import from_rpc_error
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +40,21 @@ class Run:
         return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-def _details(error: grpc.aio.AioRpcError) -> tuple[str, float | None]:
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
-    reason, retry = "", None
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
-            info = error_details_pb2.ErrorInfo()
-            detail.Unpack(info)
-            reason = info.reason
-        elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
-            ri = error_details_pb2.RetryInfo()
-            detail.Unpack(ri)
-            retry = ri.retry_delay.seconds + ri.retry_delay.nanos / 1e9
-    return reason, retry
-
-
 async def _call(
     stub: classifier_pb2_grpc.ClassifierStub, request: classifier_pb2.ClassifyRequest, deadline_s: float, due: float
 ) -> Outcome:
     try:
         await stub.Classify(request, timeout=deadline_s)
     except grpc.aio.AioRpcError as error:
-        reason, retry = _details(error)
-        return Outcome(error.code().name, reason, time.monotonic() - due, retry)
+        found = from_rpc_error(error)  # the client's reading of google.rpc ErrorInfo and RetryInfo
+        return Outcome(error.code().name, found.reason, time.monotonic() - due, found.retry_after)
     return Outcome("OK", "", time.monotonic() - due)
+
+
+@asynccontextmanager
+async def _stub(address: str) -> AsyncIterator[classifier_pb2_grpc.ClassifierStub]:
+    async with grpc.aio.insecure_channel(address) as channel:
+        yield classifier_pb2_grpc.ClassifierStub(channel)
 
 
 async def closed_loop(
@@ -74,8 +65,7 @@ async def closed_loop(
     deadline_s: float = 30.0,
 ) -> Run:
     run = Run(seconds)
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = classifier_pb2_grpc.ClassifierStub(channel)
+    async with _stub(address) as stub:
         until = time.monotonic() + seconds
 
         async def client(k: int) -> None:
@@ -96,8 +86,7 @@ async def open_loop(
     deadline_s: float = 30.0,
 ) -> Run:
     run = Run(seconds)
-    async with grpc.aio.insecure_channel(address) as channel:
-        stub = classifier_pb2_grpc.ClassifierStub(channel)
+    async with _stub(address) as stub:
         start = time.monotonic()
         tasks = []
         for i in range(int(rate * seconds)):
