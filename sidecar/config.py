@@ -205,8 +205,8 @@ class ReviewSettings(BaseModel):
     lease_s: float = Field(default=600.0, gt=0)
     max_page_size: int = Field(default=500, ge=1)
     # How long a write waits for a lock another process holds (a review tool, a backup) before the
-    # request is answered UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE.
-    busy_timeout_s: float = Field(default=30.0, gt=0)
+    # request is answered UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE. Short: the wait holds a CPU worker.
+    busy_timeout_s: float = Field(default=5.0, gt=0)
 
 
 class RulesSettings(BaseModel):

@@ -12,7 +12,6 @@ record (metrics, drift, the canonical log line).
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -37,7 +36,7 @@ from sidecar.domain import (
     RuleFinding,
     Source,
 )
-from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, Unavailable
+from sidecar.errors import DeadlineExceeded, InvalidRequest, Reason, ReviewQueueUnavailable
 from sidecar.models.engine import InferenceEngine, ModelFailure
 from sidecar.models.registry import ModelRegistry
 from sidecar.models.routing import TrafficSplit
@@ -454,12 +453,10 @@ class DataPlane:
 
         try:
             true_label, review_id, _created = await self._stage("review", work, queue)
-        except sqlite3.Error as exc:
+        except ReviewQueueUnavailable as exc:
             # Never an answer whose review item was not written: the caller retries (nothing is lost).
-            log.error("review_queue_unavailable", digest=inspection.digest, error=f"{type(exc).__name__}: {exc}")
-            raise Unavailable(
-                "the review queue cannot be written; retry later", Reason.REVIEW_QUEUE_UNAVAILABLE
-            ) from exc
+            log.error("review_queue_unavailable", digest=inspection.digest, error=exc.message)
+            raise ReviewQueueUnavailable(f"{exc.message}; retry later") from exc
         if true_label and not review_id:
             # A reviewer already said what this document is.
             reviewed = Prediction(
@@ -491,11 +488,11 @@ class DataPlane:
         reason = "AUDIT," + ",".join(decision.reasons)
         try:
             await self._stage("review", work, lambda: self._enqueue(work, prediction, reason, audit=True))
-        except sqlite3.Error as exc:
+        except ReviewQueueUnavailable as exc:
             # The answer stands (it is accepted either way); only this audit sample is missed.
             m.ERRORS.labels(reason=Reason.REVIEW_QUEUE_UNAVAILABLE.value).inc()
             digest = work.inspection.digest if work.inspection else ""
-            log.error("audit_sample_not_queued", digest=digest, error=f"{type(exc).__name__}: {exc}")
+            log.error("audit_sample_not_queued", digest=digest, error=exc.message)
 
     def _enqueue(self, work: _Work, prediction: Prediction, reason: str, audit: bool = False) -> tuple[str, bool]:
         """Queue the document for review (idempotent on its digest); runs in the executor."""

@@ -86,6 +86,12 @@ class Unavailable(DocTriageError):
     default_reason = Reason.MODEL_UNAVAILABLE
 
 
+class ReviewQueueUnavailable(Unavailable):
+    """The review database cannot be read or written (locked by another process, disk full, damaged)."""
+
+    default_reason = Reason.REVIEW_QUEUE_UNAVAILABLE
+
+
 class ResourceExhausted(DocTriageError):
     """Too much load; retry after `retry_after` seconds."""
 

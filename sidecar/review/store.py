@@ -18,6 +18,7 @@ One connection guarded by a lock: callers run on the executor's threads.
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 import threading
@@ -27,9 +28,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
-from sidecar.errors import FailedPrecondition, InvalidRequest, NotFound
+from sidecar.errors import FailedPrecondition, InvalidRequest, NotFound, ReviewQueueUnavailable
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS reviews (
@@ -123,6 +124,25 @@ _EFFECTIVE_STATUS = "CASE WHEN status = 'CLAIMED' AND lease_until < :now THEN 'P
 _SELECT = _COLUMNS.replace("status,", f"{_EFFECTIVE_STATUS} AS status,")
 
 
+T = TypeVar("T")
+P = ParamSpec("P")
+
+
+def _guarded(method: Callable[P, T]) -> Callable[P, T]:
+    """SQLite's own failures (another process holds the lock past the busy timeout, the disk is full,
+    the file is damaged) become ReviewQueueUnavailable: UNAVAILABLE with a documented reason, never
+    INTERNAL; the caller retries and nothing acknowledged is lost."""
+
+    @functools.wraps(method)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as exc:
+            raise ReviewQueueUnavailable(f"the review queue cannot be used: {exc}", cause=type(exc).__name__) from exc
+
+    return guarded
+
+
 class ReviewStore:
     def __init__(
         self,
@@ -151,6 +171,7 @@ class ReviewStore:
 
     # -- writes -------------------------------------------------------------------------------
 
+    @_guarded
     def enqueue(
         self,
         *,
@@ -188,6 +209,7 @@ class ReviewStore:
             row = db.execute("SELECT id FROM reviews WHERE digest = ? AND audit = ?", (digest, int(audit))).fetchone()
         return str(row[0]), row[0] == new_id
 
+    @_guarded
     def claim(self, reviewer: str, item_id: str = "", lease_s: float | None = None) -> ReviewItem:
         if not reviewer:
             raise InvalidRequest("a claim needs the reviewer's name")
@@ -220,6 +242,7 @@ class ReviewStore:
         assert found is not None
         return found
 
+    @_guarded
     def resolve(self, item_id: str, true_label: str, reviewer: str) -> tuple[ReviewItem, bool]:
         """(item, changed): resolving again with the same label is a no-op."""
         if not true_label:
@@ -253,6 +276,7 @@ class ReviewStore:
         assert resolved is not None
         return resolved, True
 
+    @_guarded
     def risk_counts(self, rule_key: str, reset: bool = False) -> tuple[float, int, int]:
         """(since, accepted, decided) of the running audit estimate of the rule `rule_key`.
 
@@ -270,6 +294,7 @@ class ReviewStore:
             )
         return now, 0, 0
 
+    @_guarded
     def save_risk_counts(self, rule_key: str, since: float, accepted: int, decided: int) -> bool:
         """Store the estimate's running totals; False (nothing written) when it is no longer the current one.
 
@@ -289,6 +314,7 @@ class ReviewStore:
 
     # -- reads --------------------------------------------------------------------------------
 
+    @_guarded
     def audit_tally(self, since: float = 0.0) -> tuple[int, int]:
         """(audited, wrong): audit items resolved at or after `since`, and those whose true label differs
         from the accepted (predicted) one."""
@@ -300,6 +326,7 @@ class ReviewStore:
             ).fetchone()
         return int(row[0]), int(row[1])
 
+    @_guarded
     def get(self, item_id: str, with_content: bool = False) -> ReviewItem | None:
         with self._lock:
             return self._get(self._db, item_id, with_content)
@@ -312,12 +339,14 @@ class ReviewStore:
         ).fetchone()
         return None if row is None else _item(row)
 
+    @_guarded
     def resolution(self, digest: str) -> str | None:
         """The true label a reviewer gave this digest, if any."""
         with self._lock:
             row = self._db.execute("SELECT true_label FROM feedback WHERE digest = ?", (digest,)).fetchone()
         return None if row is None else str(row[0])
 
+    @_guarded
     def list(
         self, status: ReviewStatus | None = None, label: str = "", page_size: int = 50, page_token: str = ""
     ) -> ReviewPage:
@@ -344,6 +373,7 @@ class ReviewStore:
         token = str(rows[-1][0]) if more and rows else ""
         return ReviewPage([_item(r[1:]) for r in rows], token, int(total))
 
+    @_guarded
     def depth(self) -> int:
         """Items not resolved yet (pending or claimed)."""
         with self._lock:
@@ -351,6 +381,10 @@ class ReviewStore:
 
     def feedback(self) -> Iterator[dict[str, object]]:
         """Every resolution, oldest first (what `training/` retrains and recalibrates from)."""
+        return iter(self._feedback())
+
+    @_guarded
+    def _feedback(self) -> tuple[dict[str, object], ...]:
         with self._lock:
             cursor = self._db.execute(
                 "SELECT f.digest, f.true_label, f.predicted_label, f.confidence, f.scores, f.model_name,"
@@ -362,12 +396,13 @@ class ReviewStore:
             "digest", "true_label", "predicted_label", "confidence", "scores", "model_name", "model_version",
             "reason", "audit", "review_id", "reviewer", "content_type", "resolved_at",
         )  # fmt: skip
-        for row in rows:
-            record = dict(zip(names, row, strict=True))
+        records = [dict(zip(names, row, strict=True)) for row in rows]
+        for record in records:
             record["scores"] = json.loads(str(record["scores"]))
             record["audit"] = bool(record["audit"])
-            yield record
+        return tuple(records)
 
+    @_guarded
     def content(self, digest: str) -> bytes | None:
         with self._lock:
             row = self._db.execute("SELECT content FROM reviews WHERE digest = ? LIMIT 1", (digest,)).fetchone()

@@ -19,19 +19,11 @@ from sidecar.risk.proto import rule_to_proto
 from tests.conftest import make_settings
 from tests.fixtures_docs import jpeg, page_image, pdf
 from tests.support.documents import sample_documents
-from tests.support.engine import metric, model_tree, request, running, stubs
+from tests.support.engine import metric, model_tree, request, running, stubs, thresholds
 from tests.support.grpc_errors import reason_of
 from tests.support.server import ServerThread
 
 INVOICE = ("INVOICE No. 7781   Date: 01.02.2025", "Bill to: Example Ltd", "Total 99,00 EUR")
-
-
-def thresholds(accept: float, review_below: float, **per_label: tuple[float, float]) -> admin_pb2.Thresholds:
-    return admin_pb2.Thresholds(
-        default=admin_pb2.LabelThresholds(accept=accept, review_below=review_below),
-        per_label={k: admin_pb2.LabelThresholds(accept=a, review_below=r) for k, (a, r) in per_label.items()},
-        provenance="test",
-    )
 
 
 def test_thresholds_rules_and_review_flow(tmp_path: Path) -> None:
@@ -251,6 +243,11 @@ def test_a_locked_review_database_refuses_retryably_and_loses_nothing(tmp_path: 
             assert err.value.code() is grpc.StatusCode.UNAVAILABLE
             assert reason_of(err.value) == "REVIEW_QUEUE_UNAVAILABLE"
             assert metric("doctriage_errors_total", reason="REVIEW_QUEUE_UNAVAILABLE") == before + 1
+            # The reviewers' own calls say the same, not INTERNAL.
+            with pytest.raises(grpc.RpcError) as err:
+                admin.ClaimReview(admin_pb2.ClaimReviewRequest(reviewer="ana"), timeout=30)
+            assert err.value.code() is grpc.StatusCode.UNAVAILABLE
+            assert reason_of(err.value) == "REVIEW_QUEUE_UNAVAILABLE" and "locked" in err.value.details()
         finally:
             holder.execute("ROLLBACK")
             holder.close()

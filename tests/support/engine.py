@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from doctriage.v1 import admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
+from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 
 from sidecar.observability.metrics import REGISTRY
 from tests.conftest import make_settings
@@ -53,3 +53,11 @@ def request(content: bytes, kind: str, routing_key: str = "", **metadata: str) -
 
 def metric(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def thresholds(accept: float, review_below: float, **per_label: tuple[float, float]) -> admin_pb2.Thresholds:
+    return admin_pb2.Thresholds(
+        default=admin_pb2.LabelThresholds(accept=accept, review_below=review_below),
+        per_label={k: admin_pb2.LabelThresholds(accept=a, review_below=r) for k, (a, r) in per_label.items()},
+        provenance="test",
+    )
