@@ -72,7 +72,10 @@ class _Reader:
             scripts = list(self.name_tree(names.get("/JavaScript"), 0))
             # XFA forms made with Adobe's designer carry its reader-version check as document-level
             # scripts: part of the form when they are exactly that (adobe_version_check), else not.
-            ours = xfa and all(adobe_version_check(name, self.code(act)) for name, act in scripts)
+            ours = all(
+                (xfa and adobe_version_check(name, self.code(act))) or privacy_settings(self.code(act))
+                for name, act in scripts
+            )
             for _, act in scripts:
                 self.action(act, "form" if ours else "auto", "document-level")
         if isinstance(form, pikepdf.Dictionary):
@@ -208,10 +211,39 @@ class _Reader:
 
     # -- anything else --------------------------------------------------------------
 
+    def reachable(self) -> set[tuple[int, int]]:
+        """The indirect objects a reader can reach from the trailer (an unreferenced object never runs)."""
+        pikepdf = self.pikepdf
+        seen: set[tuple[int, int]] = set()
+        stack: list[Any] = [self.pdf.trailer]
+        while stack:
+            o = stack.pop()
+            self.nodes += 1
+            if self.nodes > _MAX_NODES:
+                raise _TooComplex
+            if isinstance(o, pikepdf.Object) and o.is_indirect:
+                if o.objgen in seen:
+                    continue
+                seen.add(o.objgen)
+            if isinstance(o, pikepdf.Stream):
+                o = o.stream_dict
+            if isinstance(o, pikepdf.Dictionary):
+                stack.extend(
+                    v
+                    for k in o.keys()  # noqa: SIM118 - pikepdf
+                    if isinstance(v := o.get(k), pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream)
+                )
+            elif isinstance(o, pikepdf.Array):
+                stack.extend(v for v in o if isinstance(v, pikepdf.Dictionary | pikepdf.Array | pikepdf.Stream))
+        return seen
+
     def orphans(self) -> None:
-        """Scripts and launchers anywhere in the file that no form, page or bookmark attaches."""
+        """Scripts and launchers reachable from the trailer that no form, page or bookmark attaches."""
         total = 0
+        live = self.reachable()
         for obj in self.pdf.objects:
+            if isinstance(obj, self.pikepdf.Object) and obj.is_indirect and obj.objgen not in live:
+                continue
             for d in self.dicts(obj):
                 kind = str(d.get("/S", ""))
                 total += "/JS" in d or kind == "/JavaScript"
@@ -266,6 +298,27 @@ _ADOBE_URL = re.compile(r'"https?://(?:cgi|www)\.adobe\.com/[\w/.?=&-]*"')
 _ADOBE_CALL = re.compile(r"(?:app\.launchURL|this\.getURL)\s*\(\s*([^,)]*)")
 
 
+_PRIVACY = re.compile(r"\s*(?:function\s+\w+\s*\(\s*\)\s*\{(?P<body>[^{}]*)\}|(?P<top>this\.\w+\s*=\s*\w+\s*;?))\s*")
+_PRIVACY_STATEMENT = re.compile(r"\s*this\.(?:nocache|noautocomplete)\s*=\s*(?:true|false)\s*;?\s*")
+
+
+def privacy_settings(code: str) -> bool:
+    """True when a document-level script only turns off the reader's form cache and autocomplete
+    (`this.nocache = true; this.noautocomplete = true;`, possibly inside a function definition): what
+    tax agencies' forms set for privacy."""
+    pos, found = 0, False
+    while pos < len(code):
+        m = _PRIVACY.match(code, pos)
+        if m is None or m.end() == pos:
+            return code[pos:].strip() == "" and found
+        part = m.group("body") if m.group("body") is not None else m.group("top")
+        statements = [x for x in re.split(r"(?<=;)|\n", part) if x.strip()]
+        if not all(_PRIVACY_STATEMENT.fullmatch(x) for x in statements):
+            return False
+        found, pos = True, m.end()
+    return found
+
+
 def adobe_version_check(name: str, code: str) -> bool:
     """True when a document-level script is Adobe's XFA reader-version check: named in its
     `!ADBE::` namespace, only its own words and operators (no brackets, escapes or regular expressions
@@ -288,6 +341,36 @@ def adobe_version_check(name: str, code: str) -> bool:
         if not re.fullmatch(r"\s*ADBE\.\w+_URL\s*\+\s*ADBE\.SYSINFO\s*", argument):
             return False
     return True
+
+
+_OBJSTM = re.compile(rb"/Type\s*/ObjStm")
+_STREAM = re.compile(rb"stream\r?\n")
+_NAME = re.compile(rb"/([^\s/()<>\[\]{}%]{1,127})")
+_ACTIVE = frozenset({b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA"})
+_MAX_INFLATED = 8 << 20  # per object stream: dictionaries only, never this large in a real file
+
+
+def name_in_object_streams(content: bytes) -> str:
+    """The first active-content name inside the PDF's compressed object streams (/ObjStm), which the
+    hot path's walk cannot see; "" when there is none. Each stream is inflated at most _MAX_INFLATED."""
+    import zlib
+
+    for match in _OBJSTM.finditer(content):
+        start = _STREAM.search(content, match.end())
+        if start is None:
+            break
+        end = content.find(b"endstream", start.end())
+        if end < 0:
+            break
+        try:
+            body = zlib.decompressobj().decompress(content[start.end() : end], _MAX_INFLATED)
+        except zlib.error:
+            return "an object stream that cannot be inflated"
+        for name in _NAME.findall(body):
+            decoded = re.sub(rb"#([0-9A-Fa-f]{2})", lambda h: bytes([int(h.group(1), 16)]), name)
+            if decoded in _ACTIVE:
+                return "/" + decoded.decode("latin-1")
+    return ""
 
 
 def read_actions(content: bytes) -> Actions | None:

@@ -129,7 +129,16 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
             limit=str(settings.max_pages),
         )
 
-    for finding in raw.findings:
+    findings = list(raw.findings)
+    if kind is DocKind.PDF and "ACTIVE_CONTENT" not in findings and b"/ObjStm" in doc.content:
+        # Names in compressed object streams are out of the hot path's sight: inflate and look.
+        from sidecar.pipeline.pdf_actions import name_in_object_streams
+
+        hidden = name_in_object_streams(doc.content)
+        if hidden:
+            findings.insert(0, "ACTIVE_CONTENT")
+            raw = raw._replace(active=hidden.lstrip("/"))
+    for finding in findings:
         detail = f"/{raw.active}" if raw.active else ""
         if finding == "ACTIVE_CONTENT" and kind is DocKind.PDF:
             finding, detail = _active_content(doc.content, detail)

@@ -9,7 +9,7 @@ import pytest
 from sidecar.config import ValidationSettings
 from sidecar.domain import Document, Inspection
 from sidecar.errors import InvalidDocument, Reason
-from sidecar.pipeline.pdf_actions import adobe_version_check
+from sidecar.pipeline.pdf_actions import adobe_version_check, name_in_object_streams, privacy_settings
 from sidecar.pipeline.validate import validate_document
 from tests.conftest import REAL_DOCS
 from tests.validate_samples import make_pdf
@@ -63,8 +63,11 @@ def test_a_link_that_runs_a_script_when_clicked_is_flagged() -> None:
         ),
         # A chain: a harmless first action whose /Next runs a script on open.
         ({"catalog_extra": b"/OpenAction 5 0 R "}, (b"<< /S /GoTo /D [3 0 R /Fit] /Next 6 0 R >>", JS), "OpenAction"),
-        # A script that nothing a form, page or bookmark attaches.
-        ({}, (JS,), "JavaScript outside form fields"),
+        # A script that a reader can reach but nothing a form, page or bookmark attaches.
+        ({"catalog_extra": b"/Extra 5 0 R "}, (JS,), "JavaScript outside form fields"),
+        # One that nothing references: no reader runs it, but the name was seen and nothing proves it dead
+        # to every reader (some rebuild a damaged cross-reference table by scanning).
+        ({}, (JS,), "not attached to anything readable"),
     ],
 )
 def test_what_runs_by_itself_is_refused(fields: dict[str, bytes], objects: tuple[bytes, ...], what: str) -> None:
@@ -137,3 +140,56 @@ def test_real_fillable_tax_forms_are_classified_and_flagged(name: str) -> None:
     if not path.is_file():
         pytest.skip(f"{path} is absent")
     assert "FORM_SCRIPT" in check(path.read_bytes()).flags
+
+
+def compressed(build: object) -> bytes:
+    """A PDF written by qpdf with every dictionary in compressed object streams (/ObjStm)."""
+    import io
+
+    import pikepdf
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    build(pdf)  # type: ignore[operator]
+    out = io.BytesIO()
+    pdf.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, compress_streams=True)
+    return out.getvalue()
+
+
+def test_scripts_hidden_in_compressed_object_streams_are_found() -> None:
+    import pikepdf
+
+    def open_action(pdf: pikepdf.Pdf) -> None:
+        js = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert(1)")))
+        pdf.Root.OpenAction = js
+
+    hidden = compressed(open_action)
+    assert b"/JavaScript" not in hidden and b"/ObjStm" in hidden  # invisible to a byte-level walk
+    assert name_in_object_streams(hidden) in ("/JS", "/JavaScript")
+    assert "OpenAction: JavaScript" in refused(hidden).message
+
+    def field_format(pdf: pikepdf.Pdf) -> None:
+        js = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("AFNumber_Format(2);")))
+        widget = pdf.make_indirect(
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Widget, FT=pikepdf.Name.Tx, T=pikepdf.String("w"),
+                Rect=[0, 0, 10, 10], AA=pikepdf.Dictionary(F=js),
+            )
+        )  # fmt: skip
+        pdf.pages[0].Annots = pdf.make_indirect(pikepdf.Array([widget]))
+        pdf.Root.AcroForm = pikepdf.Dictionary(Fields=[widget])
+
+    assert check(compressed(field_format)).flags == ("FORM_SCRIPT",)
+    assert check(compressed(lambda pdf: None)).flags == ()  # object streams alone are nothing
+
+
+def test_privacy_settings_are_recognised_only_as_themselves() -> None:
+    ca = "function onOpen()\r\n{this.nocache = true;\r\nthis.noautocomplete = true;\r\n}"
+    assert privacy_settings(ca) and privacy_settings("this.nocache = true;")
+    for other in (
+        "",
+        "this.submitForm('x');",
+        ca + "\napp.launchURL('http://x');",
+        "function f(){this.exportDataObject({cName:'a'});}",
+    ):
+        assert not privacy_settings(other), other
