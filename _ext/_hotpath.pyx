@@ -407,6 +407,9 @@ cdef bint is_active_name(const unsigned char *name, int k) noexcept nogil:
         or (k == 2 and memcmp(name, b"AA", 2) == 0)
         or (k == 9 and memcmp(name, b"RichMedia", 9) == 0)
         or (k == 3 and memcmp(name, b"XFA", 3) == 0)
+        or (k == 10 and memcmp(name, b"SubmitForm", 10) == 0)
+        or (k == 10 and memcmp(name, b"ImportData", 10) == 0)
+        or (k == 5 and memcmp(name, b"GoToE", 5) == 0)
     )
 
 

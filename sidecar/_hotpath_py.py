@@ -42,7 +42,9 @@ _HTML_MARKERS = (b"<html", b"<!DOCTYPE", b"<script")
 _UTF8_BOM = b"\xef\xbb\xbf"
 _JPEG_SIG = b"\xff\xd8\xff"
 # PDF names (after #xx decoding) that make a document able to run or carry code.
-_ACTIVE_NAMES = frozenset({b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA"})
+_ACTIVE_NAMES = frozenset(
+    {b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA", b"SubmitForm", b"ImportData", b"GoToE"}
+)
 # Attachments are their own finding: e-invoices (Factur-X, ZUGFeRD) legitimately embed their XML.
 _EMBEDDED_NAMES = frozenset({b"EmbeddedFile", b"EmbeddedFiles"})
 _MAX_NAME = 127  # longer names cannot be any of ours; they are skipped, not stored

@@ -1,7 +1,8 @@
 """Part of the validate stage: what a PDF's scripts and actions do, read through its object graph.
 
 The hot path (sidecar/hotpath.py) only sees that an active-content name occurs (/JavaScript, /JS,
-/Launch, /AA, /RichMedia, /XFA). That is also true of every fillable government form: field formats
+/Launch, /AA, /RichMedia, /XFA, /SubmitForm, /ImportData, /GoToE). That is also true of every
+fillable government form: field formats
 and calculations are scripts, and some forms are XFA. The line drawn here is between what runs by
 itself when a reader opens the file, and what a form carries for its fields:
 
@@ -346,7 +347,9 @@ def adobe_version_check(name: str, code: str) -> bool:
 _OBJSTM = re.compile(rb"/Type\s*/ObjStm")
 _STREAM = re.compile(rb"stream\r?\n")
 _NAME = re.compile(rb"/([^\s/()<>\[\]{}%]{1,127})")
-_ACTIVE = frozenset({b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA"})
+_ACTIVE = frozenset(
+    {b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA", b"SubmitForm", b"ImportData", b"GoToE"}
+)  # the hot path's active-content names (sidecar/_hotpath_py.py _ACTIVE_NAMES)
 _MAX_INFLATED = 8 << 20  # per object stream: dictionaries only, never this large in a real file
 
 

@@ -11,6 +11,8 @@ Runs in the CPU executor: the compiled walk and hashlib both release the GIL.
 from __future__ import annotations
 
 import os
+import re
+import zlib
 
 from sidecar import hotpath
 from sidecar.config import FindingPolicy, ValidationSettings
@@ -72,6 +74,40 @@ def _active_content(content: bytes, name: str) -> tuple[str, str]:
         return "FORM_SCRIPT", ", ".join(sorted(set(actions.form)))
     # A name with no action behind it that qpdf can resolve: another reader might resolve it.
     return "ACTIVE_CONTENT", f"{name}: not attached to anything readable"
+
+
+_STREAM = re.compile(rb"(?<!end)stream\r?\n")
+_DEFLATE_MAX_RATIO = 1032  # the most deflate can shrink data
+
+
+def _stream_inflating_past(content: bytes, limit: int) -> str:
+    """Why a Flate stream of the PDF is a decompression bomb ("" when none is): it would inflate past
+    `limit` bytes (3 x max_pixels: an RGB image at the pixel limit). PDFium inflates a page's streams
+    whole and cannot be interrupted, so this is found here, by inflating at most `limit` bytes of each
+    stream that is big enough to reach it."""
+    smallest = limit // _DEFLATE_MAX_RATIO
+    for match in _STREAM.finditer(content):
+        end = content.find(b"endstream", match.end())
+        if end < 0:
+            break
+        if (
+            end - match.end() <= smallest
+            or b"/FlateDecode" not in content[max(0, match.start() - 1024) : match.start()]
+        ):
+            continue
+        inflater, data, out = zlib.decompressobj(), content[match.end() : end], 0
+        try:
+            while data and not inflater.eof:
+                produced = len(inflater.decompress(data, 1 << 22))
+                out += produced
+                if out > limit:
+                    return f"a PDF stream inflates past {limit} bytes"
+                if not produced and len(inflater.unconsumed_tail) == len(data):
+                    break  # no progress: not deflate data the decoder could use either
+                data = inflater.unconsumed_tail
+        except zlib.error:
+            continue  # not deflate after all: the decoder will say what it is
+    return ""
 
 
 def _type_mismatch(doc: Document, kind: DocKind) -> str:
@@ -148,6 +184,10 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
                 message = f"{message} ({detail})"
             raise _refuse(reason, message, raw.digest)
         flags.append(finding)
+    if kind is DocKind.PDF:
+        bomb = _stream_inflating_past(doc.content, 3 * settings.max_pixels)
+        if bomb:
+            raise _refuse(Reason.DECOMPRESSION_BOMB, bomb, raw.digest, limit=str(3 * settings.max_pixels))
     return Inspection(
         kind=kind,
         digest=raw.digest,

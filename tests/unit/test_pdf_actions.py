@@ -38,7 +38,7 @@ def test_field_format_and_keystroke_scripts_are_a_form_flagged_not_refused() -> 
     assert check(pdf).flags == ("FORM_SCRIPT",)
     with pytest.raises(InvalidDocument) as strict:
         check(pdf, ValidationSettings(form_scripts="refuse"))
-    assert strict.value.reason is Reason.ACTIVE_CONTENT and "F action" in strict.value.message
+    assert strict.value.reason is Reason.ACTIVE_CONTENT and "action: JavaScript" in strict.value.message
 
 
 def test_a_link_that_runs_a_script_when_clicked_is_flagged() -> None:
