@@ -60,6 +60,10 @@ class ValidationSettings(BaseModel):
     max_pixels: int = Field(default=100_000_000, ge=1)
     # Refuse PDFs whose page count estimate exceeds this (TOO_LARGE).
     max_pages: int = Field(default=2_000, ge=1)
+    # The request's metadata (what business rules read): at most this many entries, and this many
+    # bytes of keys and values together; beyond either, INVALID_ARGUMENT / INVALID_REQUEST.
+    max_metadata_entries: int = Field(default=64, ge=0)
+    max_metadata_bytes: int = Field(default=16 * 1024, ge=0)
     # /Encrypt. "flag": read it when it opens without a password (owner-password-only PDFs, how banks
     # issue statements; clamd decrypts those too); one that needs a password is refused ENCRYPTED at decode.
     encrypted: FindingPolicy = "flag"

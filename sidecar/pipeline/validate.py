@@ -17,7 +17,7 @@ import zlib
 from sidecar import hotpath
 from sidecar.config import FindingPolicy, ValidationSettings
 from sidecar.domain import DocKind, Document, Inspection
-from sidecar.errors import InvalidDocument, Reason
+from sidecar.errors import InvalidDocument, InvalidRequest, Reason
 
 _MIME = {
     "application/pdf": DocKind.PDF,
@@ -110,6 +110,21 @@ def _stream_inflating_past(content: bytes, limit: int) -> str:
     return ""
 
 
+def _check_metadata(doc: Document, settings: ValidationSettings) -> None:
+    entries = len(doc.metadata)
+    if entries > settings.max_metadata_entries:
+        raise InvalidRequest(
+            f"the request carries {entries} metadata entries; the limit is {settings.max_metadata_entries}",
+            limit=str(settings.max_metadata_entries),
+        )
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in doc.metadata.items())
+    if size > settings.max_metadata_bytes:
+        raise InvalidRequest(
+            f"the request's metadata is {size} bytes; the limit is {settings.max_metadata_bytes}",
+            limit=str(settings.max_metadata_bytes),
+        )
+
+
 def _type_mismatch(doc: Document, kind: DocKind) -> str:
     """Why the caller's MIME type or file name disagrees with the content; "" when they agree."""
     declared = doc.declared_mime.split(";")[0].strip().lower()
@@ -123,6 +138,7 @@ def _type_mismatch(doc: Document, kind: DocKind) -> str:
 
 def validate_document(doc: Document, settings: ValidationSettings) -> Inspection:
     """Inspect `doc.content`; return what was learned or raise InvalidDocument with a precise reason."""
+    _check_metadata(doc, settings)
     size = len(doc.content)
     if size == 0:
         raise InvalidDocument("the document is empty", Reason.EMPTY)
