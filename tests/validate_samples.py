@@ -7,6 +7,7 @@ a defect exactly where it wants; JPEG goes through Pillow and is then edited byt
 from __future__ import annotations
 
 import io
+import re
 import struct
 import zlib
 
@@ -62,6 +63,13 @@ def jpeg_with_comment(comment: bytes, width: int = 16, height: int = 12) -> byte
     """A JPEG with a COM segment right after SOI."""
     base = make_jpeg(width, height)
     return base[:2] + b"\xff\xfe" + struct.pack(">H", len(comment) + 2) + comment + base[2:]
+
+
+def jpeg_sof_dims(data: bytes, width: int, height: int) -> bytes:
+    """The JPEG with the dimensions of its frame header (SOF0/1/2) rewritten, nothing else."""
+    at = re.search(rb"\xff[\xc0\xc1\xc2]", data)
+    assert at is not None, "no frame header"
+    return data[: at.start() + 5] + struct.pack(">HH", height, width) + data[at.start() + 9 :]
 
 
 def make_pdf(

@@ -8,7 +8,6 @@ the declared MIME type and file name. The files are committed: tests read them, 
 from __future__ import annotations
 
 import json
-import struct
 import zlib
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from tests.validate_samples import (
     PNG_SIG,
     TEST_MARKER,
     ihdr,
+    jpeg_sof_dims,
     jpeg_with_comment,
     make_jpeg,
     make_pdf,
@@ -27,11 +27,6 @@ from tests.validate_samples import (
 )
 
 HERE = Path(__file__).resolve().parent
-
-
-def _jpeg_sof_dims(data: bytes, width: int, height: int) -> bytes:
-    at = data.index(b"\xff\xc0")
-    return data[: at + 5] + struct.pack(">HH", height, width) + data[at + 9 :]
 
 
 def cases() -> dict[str, tuple[bytes, dict[str, object]]]:
@@ -57,8 +52,8 @@ def cases() -> dict[str, tuple[bytes, dict[str, object]]]:
             {"reason": "MALWARE", "stage": "scan"},
         ),
         "jpeg_truncated.jpg": (jpeg[: len(jpeg) // 2], {"reason": "TRUNCATED"}),
-        "jpeg_zero_dims.jpg": (_jpeg_sof_dims(jpeg, 0, 0), {"reason": "MALFORMED"}),
-        "jpeg_huge_dims.jpg": (_jpeg_sof_dims(jpeg, 65_535, 65_535), {"reason": "DECOMPRESSION_BOMB"}),
+        "jpeg_zero_dims.jpg": (jpeg_sof_dims(jpeg, 0, 0), {"reason": "MALFORMED"}),
+        "jpeg_huge_dims.jpg": (jpeg_sof_dims(jpeg, 65_535, 65_535), {"reason": "DECOMPRESSION_BOMB"}),
         "jpeg_no_frame_header.jpg": (b"\xff\xd8\xff\xfe\x00\x04hi\xff\xd9", {"reason": "MALFORMED"}),
         "jpeg_pdf_polyglot.jpg": (jpeg_with_comment(b"%PDF-1.4\n1 0 obj << >> endobj"), {"reason": "POLYGLOT"}),
         "pdf_bad_header.pdf": (b"%PDF-x.y" + pdf[8:], {"reason": "MALFORMED"}),
