@@ -279,6 +279,11 @@ FAULT_TESTS = (
         "every admitted request completes; new ones get UNAVAILABLE / SHUTTING_DOWN; exit 0",
     ),
     (
+        "a client cancelling a ClassifyStream midway",
+        "tests/reliability/test_stream_cancel.py",
+        "what it was answered stands; nothing is left in flight or queued on the server; the next call is served",
+    ),
+    (
         "a deadline shorter than the work",
         "tests/unit/test_admission.py, tests/unit/test_analysis.py",
         "DEADLINE_EXCEEDED; a place in the queue goes to the next; a PDF render stops at the time left",
@@ -399,7 +404,7 @@ def render(results: dict[str, Any]) -> str:
         *(f"| {a} | `{b}` | {c} |" for a, b, c in SECURITY_TESTS),
         "",
         "Not measured yet: clamd killed under sustained load (recovery time), a model file corrupted on",
-        "disk and reloaded, a client cancelling mid-stream, the network cut by a proxy, the soak run",
+        "disk and reloaded, the network cut by a proxy, the soak run",
         "(`--soak-minutes 10`), expired certificates, and `pip-audit`.",
         "",
     ]
