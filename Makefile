@@ -84,7 +84,7 @@ SEED ?= 0
 # writes bench/soak/results.json and docs/RELIABILITY.md. SOAK_MINUTES=10 adds the soak run.
 SOAK_MINUTES ?= 0
 reliability: system build test-deps embedder
-	$(BIN)/python bench/soak/run.py --only realdocs,hostile,load --soak-minutes $(SOAK_MINUTES)
+	$(BIN)/python bench/soak/run.py --only realdocs,hostile,load,clamd --soak-minutes $(SOAK_MINUTES)
 
 models: build embedder
 	$(BIN)/pip install -q -e '.[train]'

@@ -21,6 +21,7 @@ class Outcome:
     reason: str  # google.rpc.ErrorInfo reason ("" when OK)
     latency_s: float
     retry_after_s: float | None = None  # google.rpc.RetryInfo, when sent
+    at: float = 0.0  # time.monotonic() when the outcome arrived
 
 
 @dataclass
@@ -47,8 +48,10 @@ async def _call(
         await stub.Classify(request, timeout=deadline_s)
     except grpc.aio.AioRpcError as error:
         found = from_rpc_error(error)  # the client's reading of google.rpc ErrorInfo and RetryInfo
-        return Outcome(error.code().name, found.reason, time.monotonic() - due, found.retry_after)
-    return Outcome("OK", "", time.monotonic() - due)
+        now = time.monotonic()
+        return Outcome(error.code().name, found.reason, now - due, found.retry_after, now)
+    now = time.monotonic()
+    return Outcome("OK", "", now - due, None, now)
 
 
 @asynccontextmanager
