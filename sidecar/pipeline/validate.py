@@ -181,6 +181,11 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
             limit=str(settings.max_pages),
         )
 
+    if kind is DocKind.PDF:
+        # Before anything inflates the PDF's streams (the object-graph read below, PDFium at decode).
+        bomb = _stream_inflating_past(doc.content, 3 * settings.max_pixels)
+        if bomb:
+            raise _refuse(Reason.DECOMPRESSION_BOMB, bomb, raw.digest, limit=str(3 * settings.max_pixels))
     findings = list(raw.findings)
     if kind is DocKind.PDF and "ACTIVE_CONTENT" not in findings and b"/ObjStm" in doc.content:
         # Names in compressed object streams are out of the hot path's sight: inflate and look.
@@ -188,7 +193,7 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
 
         hidden = name_in_object_streams(doc.content)
         if hidden:
-            findings.insert(0, "ACTIVE_CONTENT")
+            findings.insert(1 if findings[:1] == ["ENCRYPTED"] else 0, "ACTIVE_CONTENT")  # the twins' order
             raw = raw._replace(active=hidden.lstrip("/"))
     for finding in findings:
         detail = f"/{raw.active}" if raw.active else ""
@@ -200,10 +205,6 @@ def validate_document(doc: Document, settings: ValidationSettings) -> Inspection
                 message = f"{message} ({detail})"
             raise _refuse(reason, message, raw.digest)
         flags.append(finding)
-    if kind is DocKind.PDF:
-        bomb = _stream_inflating_past(doc.content, 3 * settings.max_pixels)
-        if bomb:
-            raise _refuse(Reason.DECOMPRESSION_BOMB, bomb, raw.digest, limit=str(3 * settings.max_pixels))
     return Inspection(
         kind=kind,
         digest=raw.digest,
