@@ -417,14 +417,15 @@ def render(results: dict[str, Any]) -> str:
         )
     co = results.get("clamd_outage", {})
     if "outcomes" in co:
-        bad = {k: v for k, v in co["during_outage"].items() if k != "UNAVAILABLE/SCANNER_UNAVAILABLE"}
+        # OK while down: documents scanned before clamd stopped, finishing their pipeline.
+        bad = {k: v for k, v in co["during_outage"].items() if k not in ("OK", "UNAVAILABLE/SCANNER_UNAVAILABLE")}
         other = {k: v for k, v in co["outcomes"].items() if k not in ("OK", "UNAVAILABLE/SCANNER_UNAVAILABLE")}
         rows.append(
             (
                 "clamd stopped and restarted under load (4 closed-loop clients, shipped models)",
                 f"while down: {co['during_outage']}; first answer {co['recovery_s']} s after clamd was back; "
                 f"all outcomes {co['outcomes']}",
-                "while down UNAVAILABLE / SCANNER_UNAVAILABLE (fail-closed), nothing else; answers again at once",
+                "while down UNAVAILABLE / SCANNER_UNAVAILABLE (fail-closed), nothing else; answers again within 5 s",
                 not bad and not other and co["recovery_s"] is not None and co["recovery_s"] < 5,
             )
         )
@@ -455,6 +456,15 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     lines += [f"| {a} | {b} | {c} | {'yes' if ok else '**no**'} |" for a, b, c, ok in rows]
+    if "minutes" in s and "closed_32" in lo:
+        lines += [
+            "",
+            f"The soak's rate is 80 % of what the 30 s closed loop sustained ({lo['closed_32']['docs_per_s']}",
+            f"docs/s); over {s['minutes']} minutes the server answered {s['docs_per_s']} docs/s, so the run was an",
+            "overload, not 80 % of capacity: its shedding is the admission queue at work, and its RSS grew with a",
+            "full queue of documents. A soak at a rate measured over minutes (and a longer one, to see RSS level",
+            "off) is still to do.",
+        ]
     lines += [
         "",
         "## Faults caused for real, in `make test`",
