@@ -73,13 +73,6 @@ def start(clamd: ClamdProcess | None, **env: str) -> SidecarProcess:
     )
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 # -- scenarios ---------------------------------------------------------------------------------
 
 
@@ -155,7 +148,7 @@ def scenario_hostile(clamd: ClamdProcess | None) -> dict[str, Any]:
                 )
                 ms = round((time.monotonic() - t0) * 1e3, 1)
                 results.append({"file": name, "expected": want, "got": got, "ok": ok, "ms": ms})
-            rss = rss_mib(server.proc.pid)
+            rss = server.rss_mib()
         alive = server.proc.poll() is None
     finally:
         server.kill()
@@ -267,7 +260,7 @@ def scenario_soak(clamd: ClamdProcess | None, minutes: float, measure_s: float =
         async def sample(until: float) -> None:
             t0 = time.monotonic()
             while time.monotonic() < until:
-                samples.append((time.monotonic() - t0, rss_mib(server.proc.pid)))
+                samples.append((time.monotonic() - t0, server.rss_mib()))
                 await asyncio.sleep(5.0)
 
         async def both() -> Run:

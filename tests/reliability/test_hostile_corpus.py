@@ -20,13 +20,6 @@ from tests.support.grpc_errors import reason_of
 from tests.support.process import SidecarProcess
 
 
-def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
-
 @pytest.fixture(scope="module")
 def sidecar(models_root: Path, clamd: ClamdProcess) -> Iterator[SidecarProcess]:
     env = {
@@ -67,10 +60,10 @@ def test_every_hostile_file_gets_its_reason_quickly_and_the_process_survives(sid
             slowest = max(slowest, (case.name, seconds), key=lambda x: x[1])
         assert not wrong, wrong
         assert slowest[1] < 5.0, slowest
-        warm = rss_mib(sidecar.proc.pid)
+        warm = sidecar.rss_mib()
         for case in corpus:  # again: the same work must not need more memory
             send(stub, case)
-        grown = rss_mib(sidecar.proc.pid) - warm
+        grown = sidecar.rss_mib() - warm
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(service=""), timeout=10)
     assert sidecar.proc.poll() is None and health.status == health_pb2.HealthCheckResponse.SERVING
     assert grown < 0.1 * warm + 20, (warm, grown)

@@ -82,6 +82,13 @@ class SidecarProcess:
                     raise TimeoutError(event)
                 self._new_line.wait(min(left, 0.5))
 
+    def rss_mib(self) -> float:
+        """The server's resident memory now, in MiB (/proc)."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS for the sidecar process")
+
     def wait(self, timeout: float = 30) -> int:
         code = self.proc.wait(timeout)
         self._reader.join(timeout)
