@@ -345,7 +345,8 @@ def adobe_version_check(name: str, code: str) -> bool:
 
 
 _OBJSTM = re.compile(rb"/Type\s*/ObjStm")
-_STREAM = re.compile(rb"stream\r?\n")
+# Where a stream's data begins ("endstream" is its end, not a start); validate.py reads it too.
+STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 _NAME = re.compile(rb"/([^\s/()<>\[\]{}%]{1,127})")
 _ACTIVE = frozenset(
     {b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA", b"SubmitForm", b"ImportData", b"GoToE"}
@@ -359,7 +360,7 @@ def name_in_object_streams(content: bytes) -> str:
     import zlib
 
     for match in _OBJSTM.finditer(content):
-        start = _STREAM.search(content, match.end())
+        start = STREAM_START.search(content, match.end())
         if start is None:
             break
         end = content.find(b"endstream", start.end())

@@ -11,13 +11,13 @@ Runs in the CPU executor: the compiled walk and hashlib both release the GIL.
 from __future__ import annotations
 
 import os
-import re
 import zlib
 
 from sidecar import hotpath
 from sidecar.config import FindingPolicy, ValidationSettings
 from sidecar.domain import DocKind, Document, Inspection
 from sidecar.errors import InvalidDocument, InvalidRequest, Reason
+from sidecar.pipeline.pdf_actions import STREAM_START
 
 _MIME = {
     "application/pdf": DocKind.PDF,
@@ -76,7 +76,6 @@ def _active_content(content: bytes, name: str) -> tuple[str, str]:
     return "ACTIVE_CONTENT", f"{name}: not attached to anything readable"
 
 
-_STREAM = re.compile(rb"(?<!end)stream\r?\n")
 _DEFLATE_MAX_RATIO = 1032  # the most deflate can shrink data
 
 
@@ -86,7 +85,7 @@ def _stream_inflating_past(content: bytes, limit: int) -> str:
     whole and cannot be interrupted, so this is found here, by inflating at most `limit` bytes of each
     stream that is big enough to reach it."""
     smallest = limit // _DEFLATE_MAX_RATIO
-    for match in _STREAM.finditer(content):
+    for match in STREAM_START.finditer(content):
         end = content.find(b"endstream", match.end())
         if end < 0:
             break
