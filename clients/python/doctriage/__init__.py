@@ -1,5 +1,8 @@
-"""Python client of the DocTriage sidecar: Client, AsyncClient, errors and the generated stubs."""
+"""Python client of the DocTriage sidecar: Client, AsyncClient, AdminClient, errors and the generated stubs.
 
+Standalone: it imports nothing of the server (doctriage-sidecar) or of training."""
+
+from doctriage.admin import AdminClient
 from doctriage.client import AsyncClient, Classification, Client, Document, RuleFinding
 from doctriage.errors import (
     AuthenticationError,
@@ -14,6 +17,7 @@ from doctriage.errors import (
 )
 
 __all__ = [
+    "AdminClient",
     "AsyncClient",
     "AuthenticationError",
     "Classification",
