@@ -134,7 +134,7 @@ class DataPlane:
         """Acceptance rules from `doctriage calibrate`'s file, for versions without an installed rule."""
         if path is None or not path.is_file():
             return
-        from doctriage.calibrate import read_config
+        from sidecar.risk.rulefile import read_config
 
         rules, audit_rate = read_config(path)
         for version, rule in rules.items():

@@ -16,8 +16,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from doctriage.evaluation import labelled_files
-
 from sidecar.config import Settings
 from sidecar.domain import Document, Prediction, RuleFinding
 from sidecar.errors import DocTriageError
@@ -27,6 +25,7 @@ from sidecar.pipeline.infer import infer_batch
 from sidecar.pipeline.rules import RuleBook
 from sidecar.risk.ltt import CalibrationRecord
 from sidecar.risk.rule import OUT_OF_SCOPE_LABEL
+from sidecar.tools.evaluation import labelled_files
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,11 @@ import grpc
 import pytest
 from doctriage import AsyncClient, Client, DocumentRejected
 from doctriage.cli import main as cli_main
-from doctriage.evaluation import CANONICAL_LABELS
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from sidecar.tools.evaluation import CANONICAL_LABELS
 from tests import fixtures_docs as docs
 from tests.support.grpc_errors import reason_of
 from tests.support.server import ServerThread

@@ -1,4 +1,4 @@
-"""`doctriage calibrate` against a real server: prove, write, apply live; the rule decides; audits
+"""`doctriage-admin calibrate` against a real server: prove, write, apply live; the rule decides; audits
 go to the review queue and their resolutions drive the silent-failure metric."""
 
 from __future__ import annotations
@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from doctriage import cli
 from doctriage.v1 import admin_pb2, classifier_pb2
 
 from sidecar.risk import AcceptanceRule
 from sidecar.risk.proto import rule_to_proto
+from sidecar.tools import cli
 from tests.support.documents import sample_documents
 from tests.support.engine import metric, model_tree, request, running, stubs
 

@@ -1,4 +1,4 @@
-"""`doctriage eval DIR` against a real sidecar whose answers are known in advance.
+"""`doctriage-admin eval DIR` against a real sidecar whose answers are known in advance.
 
 The tiny model favours `invoice` so strongly that every page is an accepted invoice: on a
 folder with invoices, receipts, an out-of-scope page and a refused file the report's numbers
@@ -11,8 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-from doctriage.cli import main
 
+from sidecar.tools.cli import main
 from tests.conftest import make_settings
 from tests.support.documents import sample_documents
 from tests.support.server import ServerThread

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 import onnx
-from doctriage.evaluation import CANONICAL_LABELS
 from onnx import TensorProto, helper, numpy_helper
+
+from sidecar.tools.evaluation import CANONICAL_LABELS
 
 LABELS = list(CANONICAL_LABELS)
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from doctriage.evaluation import Result, evaluate, format_report, reliability_diagram, wilson_interval
+
+from sidecar.tools.evaluation import Result, evaluate, format_report, reliability_diagram, wilson_interval
 
 RESULTS: list[Result] = [
     ("invoice", "invoice", 0.95, "ACCEPTED", {}),

@@ -55,7 +55,7 @@ def test_a_deferring_rule_accepts_nothing_and_says_where_answers_go(tmp_path: Pa
     assert evaluate(rule, records)["accepted"] == 0
 
     # one thresholds file holds every version: writing 2.3's keeps 2.4's rule and calibration summary
-    from doctriage.calibrate import read_config, write_config
+    from sidecar.risk.rulefile import read_config, write_config
 
     path = tmp_path / "rules.json"
     write_config(path, {"2.4": own}, 0.01, {"mode": "offline", "model": "doc-classifier"})

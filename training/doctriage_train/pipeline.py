@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import torch
-from doctriage.evaluation import Result, evaluate
 
 from doctriage_train import LABELS, OTHER
 from doctriage_train.crossfit import Block, HeadConfig, apply_head, cross_fit, fit_head
@@ -45,6 +44,7 @@ from sidecar.models.runtime import text_rows
 from sidecar.pipeline.decide import Thresholds, decide
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION
 from sidecar.texthash import DEFAULT_DIM, HASHING_SPEC
+from sidecar.tools.evaluation import Result, evaluate
 
 Array = npt.NDArray[np.float32]
 THRESHOLDS = Thresholds(accept=0.85, review_below=0.60)
@@ -777,9 +777,8 @@ def prove_rule(
     wrongly accepted), for each α of RULE_ALPHAS; the smallest α proven is written to `rule_file`
     (the other versions' rules there are kept). Returns what each α gives on the documents as
     published and on the photos."""
-    from doctriage.calibrate import write_config
-
     from sidecar.risk.ltt import evaluate, fit_rule_per_document
+    from sidecar.risk.rulefile import write_config
 
     clean = _records(real, real_oof, calibration, ood)
     shots = _records(photos, photo_oof, calibration, ood) if photos is not None and photo_oof is not None else []

@@ -1,9 +1,9 @@
-"""`doctriage` command line: talk to a running sidecar.
+"""`doctriage` command line: classify files through a running sidecar.
 
 doctriage classify invoice.pdf photo.jpg     # label, confidence, decision per file
 doctriage classify --json scans/*.png
-doctriage eval labelled/                     # DIR/<label>/*: accuracy, silent failures, ECE, ...
-doctriage calibrate labelled/ --alpha 0.01   # prove and install a risk-controlled acceptance rule
+
+Evaluation and calibration are operators' tools, shipped with the server: `doctriage-admin`.
 """
 
 from __future__ import annotations
@@ -80,10 +80,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("files", nargs="+")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
     p.set_defaults(func=classify)
-    from doctriage import calibrate, eval_command
-
-    eval_command.add_parser(sub)
-    calibrate.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

@@ -1,13 +1,11 @@
-"""`doctriage calibrate DIR`: prove an acceptance rule on labelled documents and install it.
+"""`doctriage-admin calibrate DIR`: prove an acceptance rule on labelled documents and install it.
 
 DIR holds one folder per label (`other` = out of scope; `id_card` counts as identity_document).
-Every file is classified, through a running sidecar (default) or in-process (`--offline`, needs
-the sidecar package and the models), then Learn-then-Test picks the loosest rule whose
+Every file is classified, through a running sidecar (default, doctriage.Client) or in-process
+(`--offline`, the models under --models-root), then Learn-then-Test picks the loosest rule whose
 silent-failure rate (wrong AND automatically accepted, over all documents) is proven ≤ α with
 probability ≥ 1 − δ (sidecar.risk). The rule and its provenance go to a JSON thresholds file;
-`--apply` also sends it live through Admin.SetThresholds.
-
-The fitting needs the sidecar package (sidecar.risk, numpy only), installed with the server.
+`--apply` also sends it live through Admin.SetThresholds (doctriage.AdminClient).
 """
 
 from __future__ import annotations
@@ -18,16 +16,16 @@ import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from doctriage.evaluation import labelled_files
-from doctriage.v1 import admin_pb2, admin_pb2_grpc
+from doctriage import AdminClient, Classification, Client
+from doctriage.v1 import admin_pb2
 
-if TYPE_CHECKING:
-    from doctriage.client import Classification, Client
-    from sidecar.risk import AcceptanceRule, CalibrationRecord
+from sidecar.risk import AcceptanceRule, CalibrationRecord, deferring, fit_rule
+from sidecar.risk.proto import rule_to_proto
+from sidecar.risk.rulefile import read_config, write_config
+from sidecar.tools.evaluation import labelled_files
 
-CONFIG_FORMAT = 1
 DEFAULT_OUTPUT = "config/acceptance-rule.json"
 NEVER_ACCEPTED = "other"  # how a refused / OOD / degraded answer is recorded: the engine never accepts it
 
@@ -41,17 +39,8 @@ class Sample:
     error: str = ""
 
 
-def _risk() -> Any:
-    try:
-        import sidecar.risk as risk
-    except ImportError as exc:  # pragma: no cover - the client installed without the server
-        raise SystemExit("doctriage calibrate needs the sidecar package (pip install doctriage-sidecar)") from exc
-    return risk
-
-
 def record_from_answer(true_label: str, answer: Classification) -> CalibrationRecord:
     """A server answer as the rule sees it; answers the engine never accepts are recorded as such."""
-    risk = _risk()
     reasons = set(answer.decision_reasons)
     if (
         answer.error is not None
@@ -59,11 +48,9 @@ def record_from_answer(true_label: str, answer: Classification) -> CalibrationRe
         or answer.source == "DEGRADED"
         or "OUT_OF_DISTRIBUTION" in reasons
     ):
-        return risk.CalibrationRecord(true_label, NEVER_ACCEPTED, 0.0)  # type: ignore[no-any-return]
+        return CalibrationRecord(true_label, NEVER_ACCEPTED, 0.0)
     rules = True if "RULES_PASSED" in reasons else False if "RULES_FAILED" in reasons else None
-    return risk.CalibrationRecord(  # type: ignore[no-any-return]
-        true_label, answer.label, answer.confidence, answer.ood_score, None, rules
-    )
+    return CalibrationRecord(true_label, answer.label, answer.confidence, answer.ood_score, None, rules)
 
 
 def collect_online(root: Path, client: Client) -> list[Sample]:
@@ -114,7 +101,6 @@ def fit_rules(
     second_model: str = "",
 ) -> dict[str, AcceptanceRule]:
     """One rule per model version that answered (A/B traffic may mix versions)."""
-    risk = _risk()
     by_version: dict[str, list[CalibrationRecord]] = {}
     for s in samples:
         by_version.setdefault(s.model_version, []).append(s.record)
@@ -123,7 +109,7 @@ def fit_rules(
         for records in by_version.values():
             records.extend(refused)
     return {
-        version: risk.fit_rule(
+        version: fit_rule(
             records,
             alpha,
             delta,
@@ -137,109 +123,18 @@ def fit_rules(
     }
 
 
-def write_config(path: Path, rules: dict[str, AcceptanceRule], audit_rate: float, source: dict[str, Any]) -> None:
-    """Write (or update) the thresholds file: these versions' rules and calibration summaries replace
-    theirs, other versions' entries are kept (one file holds the rules of every served version)."""
-    keys = [version or "*" for version in rules]
-    old: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
-    if old.get("format") != CONFIG_FORMAT:
-        old = {}
-    calibration = {k: v for k, v in (old.get("calibration") or {}).items() if isinstance(v, dict) and k not in keys}
-    data = {
-        "format": CONFIG_FORMAT,
-        "audit_rate": audit_rate,
-        "rules": {
-            **{k: v for k, v in (old.get("rules") or {}).items() if k not in keys},
-            **{version or "*": rule.to_dict() for version, rule in rules.items()},
-        },
-        "calibration": {**calibration, **{k: source for k in keys}},
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def read_config(path: Path) -> tuple[dict[str, AcceptanceRule], float]:
-    risk = _risk()
-    data = json.loads(path.read_text())
-    rules = {("" if k == "*" else k): risk.AcceptanceRule.from_dict(v) for k, v in data.get("rules", {}).items()}
-    return rules, float(data.get("audit_rate", 0.01))
-
-
-def rule_to_proto(rule: AcceptanceRule) -> admin_pb2.AcceptanceRule:
-    d = rule.to_dict()
-    msg = admin_pb2.AcceptanceRule(
-        proven=d["proven"],
-        confidence_threshold=d["confidence_threshold"],
-        per_label=d["per_label"],
-        require_agreement=d["require_agreement"],
-        require_rules=d["require_rules"],
-        excluded_labels=d["excluded_labels"],
-        second_model=d["second_model"],
-        alpha=d["alpha"],
-        delta=d["delta"],
-        n=d["n"],
-        silent_failures=d["silent_failures"],
-        accepted=d["accepted"],
-        risk_upper=d["risk_upper"],
-        coverage=d["coverage"],
-        method=d["method"],
-        hypotheses=d["hypotheses"],
-        model_version=d["model_version"],
-        created=d["created"],
-        data_digest=d["data_digest"],
-        note=d["note"],
-    )
-    if d["ood_threshold"] is not None:
-        msg.ood_threshold = d["ood_threshold"]
-    return msg
-
-
-def rule_dict_from_proto(msg: admin_pb2.AcceptanceRule) -> dict[str, Any]:
-    """The rule's dict form (AcceptanceRule.from_dict reads it), without needing the sidecar."""
-    return {
-        "proven": msg.proven,
-        "confidence_threshold": msg.confidence_threshold,
-        "per_label": dict(msg.per_label),
-        "ood_threshold": msg.ood_threshold if msg.HasField("ood_threshold") else None,
-        "require_agreement": msg.require_agreement,
-        "second_model": msg.second_model,
-        "require_rules": msg.require_rules,
-        "excluded_labels": list(msg.excluded_labels),
-        "alpha": msg.alpha,
-        "delta": msg.delta,
-        "n": msg.n,
-        "silent_failures": msg.silent_failures,
-        "accepted": msg.accepted,
-        "risk_upper": msg.risk_upper,
-        "coverage": msg.coverage,
-        "method": msg.method,
-        "hypotheses": msg.hypotheses,
-        "model_version": msg.model_version,
-        "created": msg.created,
-        "data_digest": msg.data_digest,
-        "note": msg.note,
-    }
-
-
-def apply_live(client: Client, rules: dict[str, AcceptanceRule], audit_rate: float) -> list[admin_pb2.Thresholds]:
+def apply_live(admin: AdminClient, rules: dict[str, AcceptanceRule], audit_rate: float) -> list[admin_pb2.Thresholds]:
     """Attach each rule to its version's current thresholds (bands kept) and set them."""
-    stub = admin_pb2_grpc.AdminStub(client._channel)
     applied = []
     for version, rule in rules.items():
-        current = stub.GetThresholds(
-            admin_pb2.GetThresholdsRequest(model_version=version), timeout=client.timeout, metadata=client._metadata
-        )
+        current = admin.get_thresholds(version)
         wanted = admin_pb2.Thresholds()
         wanted.CopyFrom(current)
         wanted.model_version = version
         wanted.provenance = rule.provenance()
         wanted.rule.CopyFrom(rule_to_proto(rule))
         wanted.audit_rate = audit_rate
-        applied.append(
-            stub.SetThresholds(
-                admin_pb2.SetThresholdsRequest(thresholds=wanted), timeout=client.timeout, metadata=client._metadata
-            )
-        )
+        applied.append(admin.set_thresholds(wanted))
     return applied
 
 
@@ -261,20 +156,18 @@ def _summary(samples: list[Sample]) -> dict[str, Any]:
 
 
 def command(args: argparse.Namespace) -> int:
-    from doctriage.client import Client
-
     root = Path(args.dir)
     if root.is_file() and root.suffix == ".json":  # a rule written earlier: install it as it is
         if not args.apply:
-            print("doctriage calibrate: a thresholds file is only read with --apply", file=sys.stderr)
+            print("doctriage-admin calibrate: a thresholds file is only read with --apply", file=sys.stderr)
             return 2
         saved, audit_rate = read_config(root)
-        with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
-            for t in apply_live(client, saved, audit_rate):
+        with AdminClient(args.address, timeout=args.timeout, api_key=args.api_key) as admin:
+            for t in apply_live(admin, saved, audit_rate):
                 print(f"applied to {t.model_version or '*'}: {t.provenance}")
         return 0
     if not root.is_dir():
-        print(f"doctriage calibrate: {root} is not a directory", file=sys.stderr)
+        print(f"doctriage-admin calibrate: {root} is not a directory", file=sys.stderr)
         return 2
     gates: tuple[tuple[bool, bool], ...] = ((args.require_agreement, args.require_rules),)
     if args.search_gates:
@@ -295,7 +188,10 @@ def command(args: argparse.Namespace) -> int:
         model_name = args.model
     else:
         if args.require_agreement or args.second_model:
-            print("doctriage calibrate: agreement needs --offline (answers carry no second opinion)", file=sys.stderr)
+            print(
+                "doctriage-admin calibrate: agreement needs --offline (answers carry no second opinion)",
+                file=sys.stderr,
+            )
             return 2
         with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
             samples = collect_online(root, client)
@@ -304,7 +200,7 @@ def command(args: argparse.Namespace) -> int:
     if args.no_ood:
         ood_threshold = None
     if not samples:
-        print(f"doctriage calibrate: no documents under {root}", file=sys.stderr)
+        print(f"doctriage-admin calibrate: no documents under {root}", file=sys.stderr)
         return 2
     rules = fit_rules(
         samples,
@@ -317,7 +213,7 @@ def command(args: argparse.Namespace) -> int:
     )
     if args.defer_to:
         to = _qualified(args.defer_to, args.model)
-        rules = {version: _risk().deferring(rule, to) for version, rule in rules.items()}
+        rules = {version: deferring(rule, to) for version, rule in rules.items()}
     source = {"mode": mode, "model": model_name, "dir": root.name, **_summary(samples)}
     out = Path(args.output)
     write_config(out, rules, args.audit_rate, source)
@@ -331,8 +227,8 @@ def command(args: argparse.Namespace) -> int:
             )
         )
     if args.apply:
-        with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
-            for t in apply_live(client, rules, args.audit_rate):
+        with AdminClient(args.address, timeout=args.timeout, api_key=args.api_key) as admin:
+            for t in apply_live(admin, rules, args.audit_rate):
                 print(f"applied to {t.model_version or '*'}: {t.provenance}")
     if args.json:
         print(json.dumps({v or "*": r.to_dict() for v, r in rules.items()}, sort_keys=True))

@@ -1,4 +1,5 @@
-"""Evaluation of classified documents against their true labels (the numbers `doctriage eval` reports).
+"""Evaluation of classified documents against their true labels (the numbers `doctriage-admin eval`
+reports; training reports the same).
 
 Pure Python (Pillow only for the reliability diagram). A result is
 (true_label, predicted_label, confidence, decision, scores): decision is the sidecar's decision name

@@ -1,4 +1,4 @@
-"""`doctriage eval DIR`: classify a labelled folder through a running sidecar and report.
+"""`doctriage-admin eval DIR`: classify a labelled folder through a running sidecar and report.
 
 DIR holds one folder per label (`other` = out of scope; `id_card` counts as identity_document).
 Every file goes through the sidecar exactly as production traffic does (one ClassifyStream),
@@ -17,8 +17,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from doctriage.client import Classification, Client
-from doctriage.evaluation import Result, evaluate, format_report, labelled_files, reliability_diagram
+from doctriage import Classification, Client
+
+from sidecar.tools.evaluation import Result, evaluate, format_report, labelled_files, reliability_diagram
 
 REFUSED = "refused"
 
@@ -70,12 +71,12 @@ def report(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> int:
     root = Path(args.directory)
     if not root.is_dir():
-        print(f"doctriage eval: {root} is not a directory", file=sys.stderr)
+        print(f"doctriage-admin eval: {root} is not a directory", file=sys.stderr)
         return 2
     with Client(args.address, timeout=args.timeout, api_key=args.api_key) as client:
         rows = collect(root, client)
     if not rows:
-        print(f"doctriage eval: no PDF, JPEG or PNG under {root}/<label>/", file=sys.stderr)
+        print(f"doctriage-admin eval: no PDF, JPEG or PNG under {root}/<label>/", file=sys.stderr)
         return 2
     summary = report(rows)
     out = Path(args.out)
