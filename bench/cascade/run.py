@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT))
 
 from doctriage import Client  # noqa: E402
 from doctriage.errors import DocTriageError  # noqa: E402
-from tests.support.process import SidecarProcess  # noqa: E402
 
 from sidecar.tools.evaluation import labelled_files  # noqa: E402
+from tests.support.process import SidecarProcess  # noqa: E402
 
 REAL_DOCS = ROOT.parent / "shared" / "real-docs" / "files"
 HERE = Path(__file__).resolve().parent
