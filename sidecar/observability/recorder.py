@@ -184,41 +184,5 @@ class Recorder:
         return [values[min(len(values) - 1, int(q * len(values)))] for q in qs]
 
 
-_current: Recorder | None = None
-
-
-def install(recorder: Recorder | None) -> None:
-    """Make `recorder` the one `record_result` uses (the server does this at start)."""
-    global _current
-    _current = recorder
-
-
-def current() -> Recorder | None:
-    return _current
-
-
-def record_result(
-    result: ClassifyResult,
-    features: HasNumericFeatures | Mapping[str, float] | None = None,
-    *,
-    cpu_seconds: float | None = None,
-    gpu_seconds: float | None = None,
-    fallback_reason: str | None = None,
-) -> float:
-    recorder = _current
-    if recorder is None:
-        p = result.prediction
-        m.PREDICTIONS.labels(
-            model=_model_key(p.model_name, p.model_version),
-            label=p.label,
-            decision=result.decision.kind.value,
-            source=p.source.value,
-        ).inc()
-        return 0.0
-    return recorder.record_result(
-        result, features, cpu_seconds=cpu_seconds, gpu_seconds=gpu_seconds, fallback_reason=fallback_reason
-    )
-
-
 def record_error(reason: str) -> None:
     m.ERRORS.labels(reason=reason).inc()

@@ -1,30 +1,29 @@
-"""Admin RPCs of the inference engine: thresholds, traffic split, models, review queue.
+"""The Admin service: status, stats and drift, thresholds, traffic split, models, review queue.
 
-Thin: proto ⇄ domain, then the data plane (validation, persistence and the audit line
-live there). Mixed into `AdminServicer` (servicers.py), which provides `self.dataplane`.
+Thin: proto ⇄ domain, then `Control` (sidecar/dataplane/control.py), where validation,
+persistence and the audit line live; stats and drift are read from the metrics registry and the
+recorder (stats.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+import time
 
 import grpc
-from doctriage.v1 import admin_pb2
+from doctriage.v1 import admin_pb2, admin_pb2_grpc
 
-from sidecar.errors import FailedPrecondition, InvalidRequest
-from sidecar.models.registry import ModelEntry, ModelState
-from sidecar.models.routing import TrafficSplit
-from sidecar.pipeline.decide import Band, Thresholds
+from sidecar import __version__, hotpath
+from sidecar.dataplane.control import Control
+from sidecar.decision.decide import Band, Thresholds
+from sidecar.decision.policy import Provenance
+from sidecar.errors import InvalidRequest
+from sidecar.inference.registry import ModelEntry, ModelState
+from sidecar.inference.routing import TrafficSplit
+from sidecar.observability.recorder import Recorder
 from sidecar.review.store import ReviewItem, ReviewStatus
 from sidecar.risk.proto import rule_from_proto, rule_to_proto
-
-if TYPE_CHECKING:
-    from sidecar.dataplane import DataPlane
-
-T = TypeVar("T")
+from sidecar.server import stats
+from sidecar.server.health import HealthManager
 
 _STATES = {
     ModelState.LOADING: admin_pb2.LOADING,
@@ -116,38 +115,70 @@ def review_to_proto(item: ReviewItem) -> admin_pb2.ReviewItem:
     )
 
 
-class EngineAdmin:
-    dataplane: DataPlane
+def provenance_to_proto(p: Provenance) -> admin_pb2.ThresholdsOrigin:
+    return admin_pb2.ThresholdsOrigin(
+        model_version=p.model_version, bands=p.bands.value, rule=p.rule.value if p.rule is not None else ""
+    )
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Blocking work (model loads, SQLite) on the executor, never on the event loop."""
-        # With this RPC's contextvars: the audit line there carries the caller's key_id and request_id.
-        context = contextvars.copy_context()
-        return await asyncio.get_running_loop().run_in_executor(self.dataplane.executor, context.run, fn, *args)
+
+class AdminServicer(admin_pb2_grpc.AdminServicer):
+    def __init__(self, control: Control, recorder: Recorder, health: HealthManager, started_at: float) -> None:
+        self.control = control
+        self.recorder = recorder
+        self.health = health
+        self.started_at = started_at
+
+    # -- status ------------------------------------------------------------------
+
+    async def GetStatus(
+        self, request: admin_pb2.GetStatusRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.GetStatusResponse:
+        plane = self.control.plane
+        thresholds, split_origin = self.control.origins()
+        return admin_pb2.GetStatusResponse(
+            version=__version__,
+            uptime_seconds=time.monotonic() - self.started_at,
+            models=[model_info(e) for e in self.control.models()],
+            device=plane.registry.device(),
+            config_digest=plane.settings.digest(),
+            serving=not plane.draining and bool(plane.registry.ready()),
+            hotpath=hotpath.IMPLEMENTATION,
+            normalizer=plane.stages.normalizer.name,
+            scanner_available=self.health.scanner_available,
+            thresholds_origins=[provenance_to_proto(p) for p in thresholds],
+            traffic_split_origin=split_origin.value,
+        )
+
+    async def GetStats(self, request: admin_pb2.GetStatsRequest, context: grpc.aio.ServicerContext) -> admin_pb2.Stats:
+        return stats.collect_stats(self.recorder)
+
+    async def GetDrift(
+        self, request: admin_pb2.GetDriftRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.DriftReport:
+        return stats.drift_report(self.recorder)
 
     # -- thresholds ----------------------------------------------------------
 
     async def GetThresholds(
         self, request: admin_pb2.GetThresholdsRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.Thresholds:
-        t = self.dataplane.thresholds_for(request.model_version)
-        return thresholds_to_proto(t)
+        return thresholds_to_proto(self.control.thresholds(request.model_version))
 
     async def SetThresholds(
         self, request: admin_pb2.SetThresholdsRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.Thresholds:
         if not request.HasField("thresholds"):
             raise InvalidRequest("thresholds are required")
-        current = self.dataplane.thresholds_for(request.thresholds.model_version)
+        current = self.control.thresholds(request.thresholds.model_version)
         wanted = thresholds_from_proto(request.thresholds, current)
-        return thresholds_to_proto(await self._run(self.dataplane.set_thresholds, wanted))
+        return thresholds_to_proto(await self.control.set_thresholds(wanted))
 
     # -- traffic split ---------------------------------------------------------
 
     async def GetTrafficSplit(
         self, request: admin_pb2.GetTrafficSplitRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.TrafficSplit:
-        return split_to_proto(self.dataplane.split)
+        return split_to_proto(self.control.split)
 
     async def SetTrafficSplit(
         self, request: admin_pb2.SetTrafficSplitRequest, context: grpc.aio.ServicerContext
@@ -158,34 +189,25 @@ class EngineAdmin:
             if vw.version in weights:
                 raise InvalidRequest(f"version {vw.version} appears twice")
             weights[vw.version] = vw.weight
-        split = TrafficSplit(s.model_name or self.dataplane.split.model_name, weights, s.shadow_version, s.shadow_share)
-        return split_to_proto(await self._run(self.dataplane.set_split, split))
+        split = TrafficSplit(s.model_name or self.control.split.model_name, weights, s.shadow_version, s.shadow_share)
+        return split_to_proto(await self.control.set_split(split))
 
     # -- models --------------------------------------------------------------
+
+    async def ListModels(
+        self, request: admin_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> admin_pb2.ListModelsResponse:
+        return admin_pb2.ListModelsResponse(models=[model_info(e) for e in self.control.models()])
 
     async def LoadModel(
         self, request: admin_pb2.LoadModelRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ModelInfo:
-        if not request.name or not request.version:
-            raise InvalidRequest("name and version are required")
-        entry = await self._run(self.dataplane.registry.load, request.name, request.version)
-        await self._run(self.dataplane.remember_models)
-        if entry.state is not ModelState.READY or entry.error:
-            # entry.error with READY: the reload failed and the previous session still serves.
-            raise FailedPrecondition(f"loading {request.name}/{request.version} failed: {entry.error}")
-        self.dataplane.audit("load_model", model=f"{request.name}/{request.version}")
-        return model_info(entry)
+        return model_info(await self.control.load_model(request.name, request.version))
 
     async def UnloadModel(
         self, request: admin_pb2.UnloadModelRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ModelInfo:
-        if not request.name or not request.version:
-            raise InvalidRequest("name and version are required")
-        entry = await self._run(self.dataplane.registry.unload, request.name, request.version)
-        await self.dataplane.engine.release(request.name, request.version)
-        await self._run(self.dataplane.remember_models)
-        self.dataplane.audit("unload_model", model=f"{request.name}/{request.version}")
-        return model_info(entry)
+        return model_info(await self.control.unload_model(request.name, request.version))
 
     # -- review queue ------------------------------------------------------------
 
@@ -193,8 +215,7 @@ class EngineAdmin:
         self, request: admin_pb2.ListReviewsRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ListReviewsResponse:
         status = _REVIEW_STATUS_IN.get(request.status)
-        size = min(request.page_size or 50, self.dataplane.settings.review.max_page_size)
-        page = await self._run(self.dataplane.reviews.list, status, request.label, size, request.page_token)
+        page = await self.control.list_reviews(status, request.label, request.page_size, request.page_token)
         return admin_pb2.ListReviewsResponse(
             items=[review_to_proto(i) for i in page.items], next_page_token=page.next_page_token, total=page.total
         )
@@ -202,14 +223,10 @@ class EngineAdmin:
     async def ClaimReview(
         self, request: admin_pb2.ClaimReviewRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ReviewItem:
-        item = await self._run(self.dataplane.reviews.claim, request.reviewer, request.id, request.lease_seconds)
-        self.dataplane.audit("claim_review", review_id=item.id, reviewer=request.reviewer)
-        return review_to_proto(item)
+        return review_to_proto(await self.control.claim_review(request.reviewer, request.id, request.lease_seconds))
 
     async def ResolveReview(
         self, request: admin_pb2.ResolveReviewRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.ReviewItem:
-        if not request.id:
-            raise InvalidRequest("the review item id is required")
-        item = await self._run(self.dataplane.resolve_review, request.id, request.true_label, request.reviewer)
+        item = await self.control.resolve_review(request.id, request.true_label, request.reviewer)
         return review_to_proto(item)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import Mapping
-from typing import Any
 
 import grpc
 import structlog
@@ -16,15 +14,16 @@ from grpc_reflection.v1alpha import reflection
 
 from sidecar.config import AuthSettings, Settings
 from sidecar.dataplane import DataPlane
-from sidecar.models.registry import ModelRegistry
-from sidecar.observability import metrics, recorder
-from sidecar.server import health as health_module
+from sidecar.dataplane.control import Control
+from sidecar.inference.registry import ModelRegistry
+from sidecar.observability import metrics
+from sidecar.server.admin import AdminServicer
 from sidecar.server.auth import Authenticator
 from sidecar.server.errors import ErrorInterceptor
 from sidecar.server.gateway import GatewayInterceptor
 from sidecar.server.health import HealthManager
 from sidecar.server.ratelimit import RateLimiter
-from sidecar.server.servicers import AdminServicer, ClassifierServicer
+from sidecar.server.servicers import ClassifierServicer
 
 log = structlog.get_logger(__name__)
 
@@ -32,11 +31,6 @@ log = structlog.get_logger(__name__)
 _QUIET_S = 0.2
 CLASSIFIER = classifier_pb2.DESCRIPTOR.services_by_name["Classifier"].full_name
 ADMIN = admin_pb2.DESCRIPTOR.services_by_name["Admin"].full_name
-
-
-def _device_name(registry: ModelRegistry) -> str:
-    providers = {m.provider for m in registry.ready()}
-    return "cuda" if "CUDAExecutionProvider" in providers else "cpu"
 
 
 def server_credentials(auth: AuthSettings) -> grpc.ServerCredentials | None:
@@ -61,28 +55,14 @@ class SidecarServer:
         self.started_at = time.monotonic()
         self.registry = ModelRegistry(settings.models)
         self.dataplane = DataPlane(settings, self.registry)
-        self.recorder = recorder.Recorder(settings, self._drift_reference, self._on_gpu)
+        self.control = Control(self.dataplane)
         self.port = 0
         self.metrics_port = 0
         self._stopped = asyncio.Event()
 
-    def _drift_reference(self, name: str, version: str) -> Mapping[str, Any] | None:
-        try:
-            raw = self.registry.get(name, version).manifest.raw
-        except Exception:  # noqa: BLE001 - a model without a session has no reference to compare with
-            return None
-        reference = raw.get("drift_reference")
-        return reference if isinstance(reference, Mapping) else None
-
-    def _on_gpu(self, name: str, version: str) -> bool:
-        try:
-            return self.registry.get(name, version).provider == "CUDAExecutionProvider"
-        except Exception:  # noqa: BLE001 - unloaded meanwhile: priced as CPU
-            return False
-
     def load_models(self) -> None:
-        # The data plane knows which versions the split, the shadow and the fallback need.
-        self.dataplane.startup()
+        # Control knows which versions the split, the shadow, the cascade and the fallback need.
+        self.control.load_startup_models()
 
     def _models_ready(self) -> bool:
         ready = bool(self.registry.ready())
@@ -116,7 +96,7 @@ class SidecarServer:
                 ("grpc.max_send_message_length", max_message),
                 ("grpc.so_reuseport", 0),
             ],
-            # Admission (sidecar/admission.py) decides who waits and who is shed; gRPC's own cap only
+            # Admission (sidecar/dataplane/admission.py) decides who waits and who is shed; gRPC's own cap only
             # leaves room for it and for health, admin and stream calls.
             maximum_concurrent_rpcs=settings.server.max_concurrent_requests + settings.server.queue_limit + 64,
         )
@@ -125,7 +105,7 @@ class SidecarServer:
             ClassifierServicer(self.dataplane, stream_window=2 * settings.server.workers + 2), self.server
         )
         admin_pb2_grpc.add_AdminServicer_to_server(
-            AdminServicer(self.dataplane, _device_name(self.registry), self.started_at), self.server
+            AdminServicer(self.control, self.dataplane.recorder, self.health, self.started_at), self.server
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.server)
         reflection.enable_server_reflection(
@@ -139,8 +119,6 @@ class SidecarServer:
             self.port = self.server.add_secure_port(settings.server.address, credentials)
         if self.port == 0:
             raise RuntimeError(f"cannot bind {settings.server.address}")
-        recorder.install(self.recorder)
-        health_module.install(self.health)
         metrics.START_TIME.set(time.time())
         if settings.metrics.enabled:
             self.metrics_port = metrics.start_exporter(settings.metrics.address, settings.metrics.port)
@@ -155,7 +133,9 @@ class SidecarServer:
             mtls=settings.auth.client_ca_file is not None,
             auth=settings.auth.enabled,
             metrics_port=self.metrics_port,
-            device=_device_name(self.registry),
+            device=self.registry.device(),
+            normalizer=self.dataplane.stages.normalizer.name,
+            normalizer_device=self.dataplane.stages.normalizer.device,
         )
         return self.port
 
@@ -177,10 +157,6 @@ class SidecarServer:
         drained = self.dataplane.in_flight == 0
         await self.dataplane.aclose()  # batchers and shadow tasks
         self.dataplane.close()  # the executor, then the review store (WAL checkpoint on close)
-        if recorder.current() is self.recorder:
-            recorder.install(None)
-        if health_module.current() is self.health:
-            health_module.install(None)
         self._stopped.set()
         log.info("stopped", drained=drained)
 

@@ -102,20 +102,3 @@ class HealthManager:
             self._task = None
         if self._probe is not None:
             await self._probe.close()
-
-
-_current: HealthManager | None = None
-
-
-def install(manager: HealthManager | None) -> None:
-    global _current
-    _current = manager
-
-
-def current() -> HealthManager | None:
-    return _current
-
-
-def scanner_available() -> bool:
-    """Whether the last check reached the scanner (Admin.GetStatus)."""
-    return _current.scanner_available if _current is not None else False

@@ -1,19 +1,15 @@
-"""Thin servicers: proto → domain, call the data plane, domain → proto. No logic here."""
+"""The Classifier service, thin: proto → domain, the data plane, domain → proto. No logic here."""
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import grpc
 import structlog
-from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
+from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 
-from sidecar import __version__, hotpath
 from sidecar.dataplane import DataPlane
-from sidecar.server import health, stats
-from sidecar.server.admin import EngineAdmin
 from sidecar.server.convert import document_from_proto, error_response, response_from_result
 from sidecar.server.errors import to_status
 from sidecar.server.requestid import HEADER, request_id_from
@@ -90,63 +86,3 @@ class ClassifierServicer(classifier_pb2_grpc.ClassifierServicer):
     @property
     def _default_deadline(self) -> float:
         return self.dataplane.settings.server.default_deadline_s
-
-
-_STATES = {
-    "LOADING": admin_pb2.LOADING,
-    "READY": admin_pb2.READY,
-    "FAILED": admin_pb2.FAILED,
-    "UNLOADED": admin_pb2.UNLOADED,
-}
-
-
-class AdminServicer(EngineAdmin, admin_pb2_grpc.AdminServicer):
-    def __init__(self, dataplane: DataPlane, device: str, started_at: float) -> None:
-        self.dataplane = dataplane
-        self.device = device
-        self.started_at = started_at
-
-    def _models(self) -> list[admin_pb2.ModelInfo]:
-        infos = []
-        for entry in self.dataplane.registry.entries():
-            model = entry.model
-            infos.append(
-                admin_pb2.ModelInfo(
-                    name=entry.name,
-                    version=entry.version,
-                    state=_STATES[entry.state.value],
-                    provider=model.provider if model else "",
-                    preprocessing_version=model.manifest.preprocessing_version if model else "",
-                    labels=list(model.manifest.labels) if model else [],
-                    error=entry.error,
-                    path=str(entry.path),
-                )
-            )
-        return infos
-
-    async def GetStatus(
-        self, request: admin_pb2.GetStatusRequest, context: grpc.aio.ServicerContext
-    ) -> admin_pb2.GetStatusResponse:
-        return admin_pb2.GetStatusResponse(
-            version=__version__,
-            uptime_seconds=time.monotonic() - self.started_at,
-            models=self._models(),
-            device=self.device,
-            config_digest=self.dataplane.settings.digest(),
-            serving=not self.dataplane.draining and bool(self.dataplane.registry.ready()),
-            hotpath=hotpath.IMPLEMENTATION,
-            scanner_available=health.scanner_available(),
-        )
-
-    async def GetStats(self, request: admin_pb2.GetStatsRequest, context: grpc.aio.ServicerContext) -> admin_pb2.Stats:
-        return stats.collect_stats()
-
-    async def GetDrift(
-        self, request: admin_pb2.GetDriftRequest, context: grpc.aio.ServicerContext
-    ) -> admin_pb2.DriftReport:
-        return stats.drift_report()
-
-    async def ListModels(
-        self, request: admin_pb2.ListModelsRequest, context: grpc.aio.ServicerContext
-    ) -> admin_pb2.ListModelsResponse:
-        return admin_pb2.ListModelsResponse(models=self._models())

@@ -12,7 +12,7 @@ from collections import defaultdict
 from doctriage.v1 import admin_pb2
 
 from sidecar.observability import metrics as m
-from sidecar.observability import recorder
+from sidecar.observability.recorder import Recorder
 
 
 def _samples(name: str) -> list[tuple[dict[str, str], float]]:
@@ -31,11 +31,10 @@ def _by(name: str, label: str) -> dict[str, int]:
     return {k: int(v) for k, v in totals.items() if v}
 
 
-def collect_stats() -> admin_pb2.Stats:
+def collect_stats(rec: Recorder) -> admin_pb2.Stats:
     cache = _by("doctriage_cache_requests_total", "result")
     depth = _samples("doctriage_review_queue_depth")
-    rec = recorder.current()
-    p50, p95, p99 = rec.latency_quantiles(0.5, 0.95, 0.99) if rec is not None else (0.0, 0.0, 0.0)
+    p50, p95, p99 = rec.latency_quantiles(0.5, 0.95, 0.99)
     by_decision = _by("doctriage_predictions_total", "decision")
     return admin_pb2.Stats(
         requests=int(sum(v for _, v in _samples("doctriage_requests_total"))),
@@ -49,13 +48,12 @@ def collect_stats() -> admin_pb2.Stats:
         latency_p50_seconds=p50,
         latency_p95_seconds=p95,
         latency_p99_seconds=p99,
-        cost_today=rec.cost.today if rec is not None else 0.0,
+        cost_today=rec.cost.today,
     )
 
 
-def drift_report() -> admin_pb2.DriftReport:
-    rec = recorder.current()
-    report = rec.export_drift() if rec is not None else None
+def drift_report(rec: Recorder) -> admin_pb2.DriftReport:
+    report = rec.export_drift()
     if report is None:
         return admin_pb2.DriftReport()
     return admin_pb2.DriftReport(

@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from sidecar import dataplane
+from harness.documents import sample_documents
+from harness.engine import metric, model_tree, request, stubs
+from harness.server import ServerThread
+from harness.settings import make_settings
 from sidecar.config import Settings
+from sidecar.dataplane import review
 from sidecar.observability import metrics as m
 from sidecar.risk import AcceptanceRule, AuditEstimate
 from sidecar.risk.proto import rule_to_proto
-from tests.conftest import make_settings
-from tests.support.documents import sample_documents
-from tests.support.engine import metric, model_tree, request, stubs
-from tests.support.server import ServerThread
 
 TRAFFIC = {"weights": {"2.3": 1.0}, "fallback_name": ""}
 # The tiny model favours "invoice" weakly (bias 2): confidences ~0.46-0.50 vary with the document, so a
@@ -41,7 +41,7 @@ def _start(settings: Settings) -> ServerThread:
 
 def _estimate(server: ServerThread) -> tuple[AuditEstimate, dict[str, int]]:
     assert server.server is not None
-    risk = server.server.dataplane.risk
+    risk = server.server.dataplane.desk.risk
     return risk.estimate(), risk.estimator.counts()
 
 
@@ -89,18 +89,18 @@ def test_audit_estimate_survives_a_restart(tmp_path: Path, monkeypatch: pytest.M
         target = metric("doctriage_risk_target_silent_failure_rate")
         assert _exported()["upper_one_sided"] == after.one_sided_upper > target == RULE.alpha
         assert _exported()["lower"] == after.silent_failure_lower > 0
-        monkeypatch.setattr(dataplane, "RISK_COUNTS_EVERY_S", 0.0)  # saved after every decision
+        monkeypatch.setattr(review, "RISK_COUNTS_EVERY_S", 0.0)  # saved after every decision
         with stubs(second) as (classifier, _admin):  # the counts go on from the restored ones
             classifier.Classify(request(sample_documents(seed=SEEDS[-1] + 1)["png"], "png"), timeout=30)
         plane = second.server.dataplane  # type: ignore[union-attr]
-        counts_more = plane.risk.estimator.counts()
+        counts_more = plane.desk.risk.estimator.counts()
         assert counts_more["decided"] == counts["decided"] + 1
         # Saved while running (in the executor, without waiting for shutdown): what a crash would keep.
-        key, since = plane._risk_epoch
+        key, since = plane.desk._epoch
         deadline = time.monotonic() + 10
-        while plane.reviews.risk_counts(key)[2] != counts_more["decided"] and time.monotonic() < deadline:
+        while plane.desk.store.risk_counts(key)[2] != counts_more["decided"] and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert plane.reviews.risk_counts(key) == (since, counts_more["accepted"], counts_more["decided"])
+        assert plane.desk.store.risk_counts(key) == (since, counts_more["accepted"], counts_more["decided"])
     finally:
         second.stop()
 

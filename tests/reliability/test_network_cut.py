@@ -13,9 +13,9 @@ from typing import TypeVar
 import grpc
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 
-from tests.support.documents import sample_documents
-from tests.support.engine import running
-from tests.support.proxy import Proxy
+from harness.documents import sample_documents
+from harness.engine import running
+from harness.proxy import Proxy
 
 T = TypeVar("T")
 
@@ -46,9 +46,9 @@ def test_a_cut_network_fails_the_call_and_the_retry_is_answered_once(models_root
             proxy.hold()
             future = stub.Classify.future(request, timeout=60)
             deadline = time.monotonic() + 30
-            while dataplane.reviews.depth() < 2 and time.monotonic() < deadline:
+            while dataplane.desk.store.depth() < 2 and time.monotonic() < deadline:
                 time.sleep(0.02)
-            assert dataplane.reviews.depth() == 2
+            assert dataplane.desk.store.depth() == 2
             proxy.cut()
             proxy.release()
             try:
@@ -69,7 +69,7 @@ def test_a_cut_network_fails_the_call_and_the_retry_is_answered_once(models_root
             assert dataplane.in_flight == 0
             # The retry is answered with the item queued the first time: nothing lost, nothing twice.
             answer = retried(lambda: stub.Classify(request, timeout=60, wait_for_ready=True))
-            assert answer.review_id and dataplane.reviews.depth() == 2
+            assert answer.review_id and dataplane.desk.store.depth() == 2
             admin = admin_pb2_grpc.AdminStub(channel)
             listed = admin.ListReviews(admin_pb2.ListReviewsRequest(), timeout=30)
             assert listed.total == 2 and answer.review_id in {i.id for i in listed.items}

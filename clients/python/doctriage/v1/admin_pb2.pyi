@@ -56,7 +56,7 @@ class ModelInfo(_message.Message):
     def __init__(self, name: _Optional[str] = ..., version: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., provider: _Optional[str] = ..., preprocessing_version: _Optional[str] = ..., labels: _Optional[_Iterable[str]] = ..., error: _Optional[str] = ..., path: _Optional[str] = ...) -> None: ...
 
 class GetStatusResponse(_message.Message):
-    __slots__ = ("version", "uptime_seconds", "models", "device", "config_digest", "serving", "scanner_available", "hotpath")
+    __slots__ = ("version", "uptime_seconds", "models", "device", "config_digest", "serving", "scanner_available", "hotpath", "normalizer", "thresholds_origins", "traffic_split_origin")
     VERSION_FIELD_NUMBER: _ClassVar[int]
     UPTIME_SECONDS_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
@@ -65,6 +65,9 @@ class GetStatusResponse(_message.Message):
     SERVING_FIELD_NUMBER: _ClassVar[int]
     SCANNER_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     HOTPATH_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZER_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLDS_ORIGINS_FIELD_NUMBER: _ClassVar[int]
+    TRAFFIC_SPLIT_ORIGIN_FIELD_NUMBER: _ClassVar[int]
     version: str
     uptime_seconds: float
     models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
@@ -73,7 +76,20 @@ class GetStatusResponse(_message.Message):
     serving: bool
     scanner_available: bool
     hotpath: str
-    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., device: _Optional[str] = ..., config_digest: _Optional[str] = ..., serving: _Optional[bool] = ..., scanner_available: _Optional[bool] = ..., hotpath: _Optional[str] = ...) -> None: ...
+    normalizer: str
+    thresholds_origins: _containers.RepeatedCompositeFieldContainer[ThresholdsOrigin]
+    traffic_split_origin: str
+    def __init__(self, version: _Optional[str] = ..., uptime_seconds: _Optional[float] = ..., models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ..., device: _Optional[str] = ..., config_digest: _Optional[str] = ..., serving: _Optional[bool] = ..., scanner_available: _Optional[bool] = ..., hotpath: _Optional[str] = ..., normalizer: _Optional[str] = ..., thresholds_origins: _Optional[_Iterable[_Union[ThresholdsOrigin, _Mapping]]] = ..., traffic_split_origin: _Optional[str] = ...) -> None: ...
+
+class ThresholdsOrigin(_message.Message):
+    __slots__ = ("model_version", "bands", "rule")
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    BANDS_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    model_version: str
+    bands: str
+    rule: str
+    def __init__(self, model_version: _Optional[str] = ..., bands: _Optional[str] = ..., rule: _Optional[str] = ...) -> None: ...
 
 class LabelThresholds(_message.Message):
     __slots__ = ("accept", "review_below")

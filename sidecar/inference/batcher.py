@@ -23,8 +23,8 @@ import numpy.typing as npt
 
 from sidecar.domain import Prediction
 from sidecar.errors import DeadlineExceeded, Reason, ResourceExhausted, Unavailable
+from sidecar.models.infer import infer_batch
 from sidecar.models.runtime import OnnxModel
-from sidecar.pipeline.infer import infer_batch
 
 # (model key, batch size, queue waits of its items in seconds)
 BatchObserver = Callable[[str, int, list[float]], None]

@@ -11,10 +11,11 @@ of the same version being reloaded.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import structlog
@@ -56,10 +57,10 @@ def health_check(model: OnnxModel, batch: int = 4) -> None:
             raise FailedPrecondition(f"logits shape {out.logits.shape}, expected {(n, labels)}")
         if not np.isfinite(out.logits).all():
             raise FailedPrecondition("the model answers non-finite logits")
-        probs = calibrate(out.logits, model.manifest.raw.get("calibration"))
+        probs = calibrate(out.logits, model.manifest.calibration)
         if not np.allclose(probs.sum(axis=1), 1.0, atol=1e-4):
             raise FailedPrecondition("calibrated probabilities do not sum to 1")
-        scores = ood_score(out.logits, out.embedding, model.manifest.raw.get("ood"))
+        scores = ood_score(out.logits, out.embedding, model.manifest.ood)
         if not np.isfinite(scores).all():
             raise FailedPrecondition("the OOD score is not finite")
 
@@ -156,3 +157,20 @@ class ModelRegistry:
     def ready_versions(self, name: str) -> set[str]:
         with self._lock:
             return {v for (n, v), e in self._entries.items() if n == name and e.state is ModelState.READY}
+
+    def drift_reference(self, name: str, version: str) -> Mapping[str, Any] | None:
+        """The training-time feature distributions a loaded version's drift is measured against."""
+        model = self.find(name, version)
+        if model is None or model.manifest.drift_reference is None:
+            return None
+        reference = model.manifest.to_dict().get("drift_reference")
+        return reference if isinstance(reference, Mapping) else None
+
+    def on_gpu(self, name: str, version: str) -> bool:
+        """Whether the version runs on CUDA (the cost of its predictions is priced as GPU time)."""
+        model = self.find(name, version)
+        return model is not None and model.provider == "CUDAExecutionProvider"
+
+    def device(self) -> str:
+        """ "cuda" when a loaded version runs on the CUDA provider, else "cpu"."""
+        return "cuda" if any(m.provider == "CUDAExecutionProvider" for m in self.ready()) else "cpu"

@@ -22,9 +22,9 @@ import structlog
 from sidecar.config import BatchingSettings, BreakerSettings
 from sidecar.domain import Prediction, Source
 from sidecar.errors import DeadlineExceeded, ResourceExhausted
-from sidecar.models.batcher import DynamicBatcher, predict_unbatched
-from sidecar.models.breaker import BreakerState, CircuitBreaker
-from sidecar.models.registry import ModelRegistry
+from sidecar.inference.batcher import DynamicBatcher, predict_unbatched
+from sidecar.inference.breaker import BreakerState, CircuitBreaker
+from sidecar.inference.registry import ModelRegistry
 from sidecar.models.runtime import OnnxModel
 from sidecar.observability import metrics as m
 

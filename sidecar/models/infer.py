@@ -19,10 +19,9 @@ def infer_batch(
     """[N,1,H,W] tensors (and [N,D] text features for text models) → one Prediction each."""
     out = model.run(images, text)
     manifest = model.manifest
-    probs = calibrate(out.logits, manifest.raw.get("calibration"))
-    ood_cfg = manifest.raw.get("ood")
-    scores = ood_score(out.logits, out.embedding, ood_cfg)
-    threshold = float(ood_cfg["threshold"]) if ood_cfg and "threshold" in ood_cfg else float("inf")
+    probs = calibrate(out.logits, manifest.calibration)
+    scores = ood_score(out.logits, out.embedding, manifest.ood)
+    threshold = manifest.ood.threshold if manifest.ood is not None else float("inf")
     predictions = []
     for row, ood in zip(probs, scores, strict=True):
         best = int(np.argmax(row))

@@ -1,0 +1,1 @@
+"""Serving models: the registry of loaded versions, the A/B split, and the batcher behind a breaker per version."""
