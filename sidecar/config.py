@@ -159,7 +159,7 @@ class OcrSettings(BaseModel):
 class DecisionSettings(BaseModel):
     accept: float = Field(default=0.85, ge=0, le=1)
     review_below: float = Field(default=0.60, ge=0, le=1)
-    # Risk-controlled acceptance rules per model version, written by `doctriage calibrate` (proven on
+    # Risk-controlled acceptance rules per model version, written by `doctriage-admin calibrate` (proven on
     # real labelled documents, with provenance). Rules installed through Admin.SetThresholds (persisted
     # runtime state) win over this file; "" or none = the bands alone decide.
     rule_file: Path | None = ROOT / "config" / "acceptance-rule.json"

@@ -149,7 +149,7 @@ def run_splits(
 
 
 def full_rules(data: dict[str, Any], gates: tuple[tuple[bool, bool], ...]) -> dict[str, Any]:
-    """The rule fitted on every real document at each α (what `doctriage calibrate` would install)."""
+    """The rule fitted on every real document at each α (what `doctriage-admin calibrate` would install)."""
     out = {}
     for alpha in CURVE_ALPHAS:
         rule = fit_rule(
@@ -219,7 +219,7 @@ def markdown(report: dict[str, Any]) -> str:
             for lab in labels
         ]
         lines.append(f"| {float(key):.0%} | " + " | ".join(cells) + " |")
-    lines += ["", "Rule fitted on all real documents (what `doctriage calibrate` installs):", ""]
+    lines += ["", "Rule fitted on all real documents (what `doctriage-admin calibrate` installs):", ""]
     for key, rule in report["full_data_rules"].items():
         state = (
             f"λ = {rule['confidence_threshold']:.4f}, coverage {rule['coverage']:.1%}, "

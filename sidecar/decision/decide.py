@@ -7,7 +7,7 @@ Bands on the calibrated confidence, per model version and per label:
 - confidence < review_below, out-of-distribution, label `other`, a failed rule, a degraded
   answer: HUMAN_REVIEW.
 
-When the thresholds carry a risk-controlled acceptance rule (`doctriage calibrate`,
+When the thresholds carry a risk-controlled acceptance rule (`doctriage-admin calibrate`,
 sidecar/risk), the rule replaces the bands after the same hard gates: it accepts only what its
 proof covers (silent-failure rate <= alpha with probability >= 1 - delta), the rest goes to review.
 """
@@ -104,7 +104,7 @@ def in_middle_band(prediction: Prediction, thresholds: Thresholds) -> bool:
 
     With a risk-controlled acceptance rule installed that requires them, they decide every answer the
     rule's other gates let through (any confidence at or above its threshold, which can lie below the
-    bands' review_below): `doctriage calibrate` proved the rule with the rules evaluated on each one."""
+    bands' review_below): `doctriage-admin calibrate` proved the rule with the rules evaluated on each one."""
     if prediction.is_ood or prediction.label == OTHER_LABEL or prediction.source is Source.DEGRADED:
         return False
     if prediction.source is Source.RULES:

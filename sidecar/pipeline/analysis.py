@@ -1,7 +1,7 @@
 """The analysis core: one document through the stages, synchronously, each stage at most once.
 
 Serving (sidecar/dataplane.py: each call in its CPU executor, under the request's deadline), offline
-calibration (sidecar/risk/offline.py: `doctriage calibrate --offline`, bench/realdocs) and training
+calibration (sidecar/risk/offline.py: `doctriage-admin calibrate --offline`, bench/realdocs) and training
 (training/doctriage_train: the real documents `make models` learns from and proves the acceptance
 rule on) all read a document through `Analysis`, so that the rule is proven on the path it guards:
 

@@ -1,5 +1,5 @@
-"""Classify a labelled folder in-process (no server): the calibration data of `doctriage calibrate
---offline` and of bench/realdocs.
+"""Classify a labelled folder in-process (no server): the calibration data of `doctriage-admin
+calibrate --offline` and of bench/realdocs.
 
 The serving path without the server: each document goes through the analysis core
 (sidecar/pipeline/analysis.py) that the data plane runs, with the same settings: validate → decode →

@@ -44,7 +44,7 @@ def test_committed_rule_still_holds_on_real_docs() -> None:
             classifier.close()
         crossfit = config["calibration"][version].get("mode") == "crossfit"
         if not crossfit:
-            assert len(records) == rule.n, "the real-docs set changed: recalibrate (doctriage calibrate)"
+            assert len(records) == rule.n, "the real-docs set changed: recalibrate (doctriage-admin calibrate)"
         seen = evaluate(rule, records)
         if not rule.proven:
             assert seen["accepted"] == 0

@@ -166,7 +166,7 @@ def test_ocr_runs_only_in_the_middle_band_for_pages_without_text(tmp_path: Path)
 
 
 def test_a_rule_that_requires_business_rules_gets_them_evaluated_at_any_confidence(tmp_path: Path) -> None:
-    # The shipped rule for 2.4 can accept below the bands' review_below (doctriage calibrate proved it
+    # The shipped rule for 2.4 can accept below the bands' review_below (doctriage-admin calibrate proved it
     # with the business rules evaluated on every document): text must then be fetched, OCR included,
     # wherever the rule's other gates pass, not only in the bands' middle band.
     with invoice_server_with_ocr(tmp_path) as (classifier, admin):

@@ -1,4 +1,4 @@
-"""The acceptance rules of `doctriage calibrate`'s file decide from start-up (decision.rule_file)."""
+"""The acceptance rules of `doctriage-admin calibrate`'s file decide from start-up (decision.rule_file)."""
 
 from __future__ import annotations
 

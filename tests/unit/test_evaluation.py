@@ -1,4 +1,4 @@
-"""`doctriage eval` metrics: definitions checked on hand-made results."""
+"""`doctriage-admin eval` metrics: definitions checked on hand-made results."""
 
 from __future__ import annotations
 
