@@ -13,11 +13,11 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_p
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from harness import documents as docs
+from harness.documents import pdf_with_attachment
+from harness.grpc_errors import reason_of
+from harness.server import ServerThread
 from sidecar.tools.evaluation import CANONICAL_LABELS
-from tests import fixtures_docs as docs
-from tests.support.grpc_errors import reason_of
-from tests.support.server import ServerThread
-from tests.validate_samples import pdf_with_attachment
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 LABELS = set(CANONICAL_LABELS)

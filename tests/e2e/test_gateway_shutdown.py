@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 
-from tests.support.process import SidecarProcess
+from harness.process import SidecarProcess
 
 CLIENTS = 12
 

@@ -16,8 +16,8 @@ import pytest
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 from PIL import Image
 
-from tests.support.grpc_errors import reason_of
-from tests.support.process import SidecarProcess
+from harness.grpc_errors import reason_of
+from harness.process import SidecarProcess
 
 
 @pytest.fixture()

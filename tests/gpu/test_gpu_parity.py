@@ -10,12 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.gpu import gpu_available
 from sidecar.gpu.resample import PARITY_MEAN_TOLERANCE, PARITY_TOLERANCE
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.normalize import InputSpec, normalize_page, to_batch
-from tests import fixtures_docs as docs
 
 pytestmark = [
     pytest.mark.gpu,
@@ -77,8 +77,8 @@ def test_iobinding_gives_the_cpu_label(tmp_path: Path) -> None:
     ort = pytest.importorskip("onnxruntime")
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         pytest.skip("onnxruntime without CUDA (install the [gpu] extra: onnxruntime-gpu)")
+    from harness.tiny_model import write_tiny_model
     from sidecar.gpu.cuda import CudaPreprocessor, IoBindingRunner
-    from tests.support.tiny_model import write_tiny_model
 
     model = write_tiny_model(tmp_path) / "model.onnx"
     cuda = ort.InferenceSession(str(model), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])

@@ -7,12 +7,12 @@ import json
 from pathlib import Path
 
 from doctriage.v1 import admin_pb2, classifier_pb2
-
-from sidecar.risk import AcceptanceRule
 from sidecar.risk.proto import rule_to_proto
+
+from harness.documents import sample_documents
+from harness.engine import metric, model_tree, request, running, stubs
+from sidecar.risk import AcceptanceRule
 from sidecar.tools import cli
-from tests.support.documents import sample_documents
-from tests.support.engine import metric, model_tree, request, running, stubs
 
 TRAFFIC = {"weights": {"2.3": 1.0}, "fallback_name": ""}
 
@@ -118,7 +118,7 @@ def test_learning_from_review_recalibrates_live(tmp_path: Path) -> None:
 
 
 def test_agreement_gate_runs_the_second_model(tmp_path: Path) -> None:
-    from tests.support.tiny_model import write_tiny_model
+    from harness.tiny_model import write_tiny_model
 
     models = model_tree(tmp_path / "models", v24=False, lite=False, favour="invoice", bias=5.0)
     write_tiny_model(models, "doc-classifier", "2.5", seed=5, favour="receipt", bias=5.0)  # always disagrees

@@ -9,11 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from sidecar.config import ScannerSettings
-from sidecar.errors import DeadlineExceeded, InvalidDocument, Reason, Unavailable
-from sidecar.pipeline.scan import SCAN_SKIPPED, Scanner, scan_document
-from tests.clamd_plugin import ClamdProcess
-from tests.validate_samples import (
+from harness.clamd import ClamdProcess
+from harness.documents import (
     EICAR,
     TEST_MARKER,
     make_jpeg,
@@ -23,6 +20,9 @@ from tests.validate_samples import (
     pdf_with_stream,
     png_chunk,
 )
+from sidecar.config import ScannerSettings
+from sidecar.errors import DeadlineExceeded, InvalidDocument, Reason, Unavailable
+from sidecar.pipeline.scan import SCAN_SKIPPED, Scanner, scan_document
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "malformed"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from tests.support.documents import sample_documents
-from tests.support.engine import metric, request, running, stubs
-from tests.support.tiny_model import write_tiny_model
+from harness.documents import sample_documents
+from harness.engine import metric, request, running, stubs
+from harness.tiny_model import write_tiny_model
 
 ESCALATIONS = "doctriage_escalations_total"
 

@@ -13,9 +13,9 @@ from typing import IO
 import grpc
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2_grpc
 
-from tests.support.documents import sample_documents
-from tests.support.engine import model_tree, request
-from tests.support.process import SidecarProcess
+from harness.documents import sample_documents
+from harness.engine import model_tree, request
+from harness.process import SidecarProcess
 
 
 def drain(process: SidecarProcess) -> None:

@@ -9,11 +9,10 @@ import grpc
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from tests.fixtures_docs import pdf
-from tests.support.documents import sample_documents
-from tests.support.engine import metric, model_tree, request, running, stubs
-from tests.support.grpc_errors import reason_of
-from tests.support.tiny_model import write_tiny_model
+from harness.documents import pdf, sample_documents
+from harness.engine import metric, model_tree, request, running, stubs
+from harness.grpc_errors import reason_of
+from harness.tiny_model import write_tiny_model
 
 INVOICE_LINES = (
     "ACME Supplies GmbH",

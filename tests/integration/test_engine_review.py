@@ -13,15 +13,14 @@ import grpc
 import pytest
 from doctriage import Client, RuleFinding
 from doctriage.v1 import admin_pb2, classifier_pb2
-
-from sidecar.risk import AcceptanceRule
 from sidecar.risk.proto import rule_to_proto
-from tests.conftest import make_settings
-from tests.fixtures_docs import jpeg, page_image, pdf
-from tests.support.documents import sample_documents
-from tests.support.engine import metric, model_tree, request, running, stubs, thresholds
-from tests.support.grpc_errors import reason_of
-from tests.support.server import ServerThread
+
+from harness.documents import jpeg, page_image, pdf, sample_documents
+from harness.engine import metric, model_tree, request, running, stubs, thresholds
+from harness.grpc_errors import reason_of
+from harness.server import ServerThread
+from harness.settings import make_settings
+from sidecar.risk import AcceptanceRule
 
 INVOICE = ("INVOICE No. 7781   Date: 01.02.2025", "Bill to: Example Ltd", "Total 99,00 EUR")
 

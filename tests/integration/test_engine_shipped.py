@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from tests.fixtures_docs import pdf
-from tests.support.documents import sample_documents
-from tests.support.engine import request, running, stubs
+from harness.documents import pdf, sample_documents
+from harness.engine import request, running, stubs
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 SHIPPED = [("doc-classifier", "2.3"), ("doc-classifier", "2.4"), ("doc-classifier-lite", "1.0")]

@@ -14,10 +14,10 @@ import grpc
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from tests.support.documents import sample_documents
-from tests.support.engine import metric, model_tree, request, running, stubs
-from tests.support.grpc_errors import reason_of
-from tests.support.server import ServerThread
+from harness.documents import sample_documents
+from harness.engine import metric, model_tree, request, running, stubs
+from harness.grpc_errors import reason_of
+from harness.server import ServerThread
 
 N = 2000
 

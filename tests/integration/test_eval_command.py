@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from harness.documents import sample_documents
+from harness.server import ServerThread
+from harness.settings import make_settings
+from harness.tiny_model import write_tiny_model
 from sidecar.tools.cli import main
-from tests.conftest import make_settings
-from tests.support.documents import sample_documents
-from tests.support.server import ServerThread
-from tests.support.tiny_model import write_tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_p
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_status import rpc_status
 
+from harness.gateway import KEYS, auth_section, bearer, make_certs
+from harness.server import ServerThread
+from harness.settings import make_settings
 from sidecar.server.auth import hash_key, verify_key
-from tests.conftest import make_settings
-from tests.support.gateway import KEYS, auth_section, bearer, make_certs
-from tests.support.server import ServerThread
 
 
 @pytest.fixture(scope="module")

@@ -12,10 +12,10 @@ import grpc
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from harness.clamd import ClamdProcess
+from harness.server import ServerThread
+from harness.settings import make_settings
 from sidecar.observability import metrics
-from tests.clamd_plugin import ClamdProcess
-from tests.conftest import make_settings
-from tests.support.server import ServerThread
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
 NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING

@@ -15,16 +15,16 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_p
 from PIL import Image, ImageFilter
 from prometheus_client.parser import text_string_to_metric_families
 
+from harness import documents as docs
+from harness.gateway import bearer
+from harness.server import ServerThread
+from harness.settings import make_settings
+from harness.tiny_model import write_tiny_model
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.models.calibration import histogram
 from sidecar.observability import metrics
 from sidecar.pipeline.features import compute_features
 from sidecar.server.auth import hash_key
-from tests.conftest import make_settings
-from tests.support.documents import encode, page_image
-from tests.support.gateway import bearer
-from tests.support.server import ServerThread
-from tests.support.tiny_model import write_tiny_model
 
 ADMIN, THROTTLED = "dtk_obs_admin_key_0000000000", "dtk_obs_throttled_key_000000"
 WINDOW = 30
@@ -37,7 +37,7 @@ EDGES = {
 
 def clean_page(seed: int) -> Image.Image:
     # Half the default size: quicker to encode and decode, the same statistics.
-    return page_image(width=310, height=440, lines=4 + seed % 12, seed=seed)
+    return docs.invoice_page(width=310, height=440, lines=4 + seed % 12, seed=seed)
 
 
 def degraded_page(seed: int) -> Image.Image:
@@ -117,10 +117,10 @@ def _admin(channel: grpc.Channel) -> admin_pb2_grpc.AdminStub:
 
 def test_every_metric_is_exposed_and_traffic_moves_them(observed: ServerThread) -> None:
     before = _scrape(observed)
-    png = encode(clean_page(1), "PNG")
+    png = docs.png(clean_page(1))
     with grpc.insecure_channel(observed.address) as channel:
         for seed in range(3):
-            _classify(channel, encode(clean_page(seed), "JPEG"))
+            _classify(channel, docs.jpeg(clean_page(seed)))
         _classify(channel, png)
         _classify(channel, png)  # the second one can come from the cache
         stream = classifier_pb2_grpc.ClassifierStub(channel).ClassifyStream(
@@ -142,7 +142,7 @@ def test_every_metric_is_exposed_and_traffic_moves_them(observed: ServerThread) 
         version = {"name": "doc-classifier", "version": "2.3"}
         admin.UnloadModel(admin_pb2.UnloadModelRequest(**version), metadata=bearer(ADMIN), timeout=30)
         try:
-            degraded = _classify(channel, encode(clean_page(99), "JPEG"))
+            degraded = _classify(channel, docs.jpeg(clean_page(99)))
             assert degraded.source != classifier_pb2.MODEL
         finally:
             admin.LoadModel(admin_pb2.LoadModelRequest(**version), metadata=bearer(ADMIN), timeout=60)
@@ -199,7 +199,7 @@ def _exposition() -> str:
 
 def test_admin_status_and_stats(observed: ServerThread) -> None:
     with grpc.insecure_channel(observed.address) as channel:
-        _classify(channel, encode(clean_page(7), "PNG"))
+        _classify(channel, docs.png(clean_page(7)))
         admin = _admin(channel)
         status = admin.GetStatus(admin_pb2.GetStatusRequest(), metadata=bearer(ADMIN), timeout=10)
         stats = admin.GetStats(admin_pb2.GetStatsRequest(), metadata=bearer(ADMIN), timeout=10)
@@ -218,10 +218,11 @@ def _drift(channel: grpc.Channel) -> admin_pb2.DriftReport:
 def test_drift_stays_low_on_clean_pages_and_rises_on_degraded_ones(observed: ServerThread) -> None:
     with grpc.insecure_channel(observed.address) as channel:
         for seed in range(WINDOW):  # a full window of clean pages (seeds the reference never saw)
-            _classify(channel, encode(clean_page(500 + seed), "PNG" if seed % 2 else "JPEG"))
+            page = clean_page(500 + seed)
+            _classify(channel, docs.png(page) if seed % 2 else docs.jpeg(page))
         clean = {f.feature: f for f in _drift(channel).features}
         for seed in range(WINDOW):
-            _classify(channel, encode(degraded_page(seed), "JPEG"))
+            _classify(channel, docs.jpeg(degraded_page(seed).convert("RGB")))
         degraded_report = _drift(channel)
     degraded = {f.feature: f for f in degraded_report.features}
     print({k: (round(clean[k].kl_divergence, 3), round(degraded[k].kl_divergence, 3)) for k in clean})

@@ -13,11 +13,11 @@ from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 
+from harness.gateway import bearer
+from harness.grpc_errors import reason_of
+from harness.server import ServerThread
+from harness.settings import make_settings
 from sidecar.server.auth import hash_key
-from tests.conftest import make_settings
-from tests.support.gateway import bearer
-from tests.support.grpc_errors import reason_of
-from tests.support.server import ServerThread
 
 RATE = 40.0  # per second, the measured key's override
 # A burst above 1 so that a token arriving between two calls is kept, not lost.

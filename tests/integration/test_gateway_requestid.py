@@ -11,8 +11,8 @@ import pytest
 import structlog
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 
-from tests.conftest import make_settings
-from tests.support.server import ServerThread
+from harness.server import ServerThread
+from harness.settings import make_settings
 
 
 @pytest.fixture(scope="module")

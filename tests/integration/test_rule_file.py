@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from tests.support.documents import sample_documents
-from tests.support.engine import request, running, stubs
-from tests.support.tiny_model import write_tiny_model
+from harness.documents import sample_documents
+from harness.engine import request, running, stubs
+from harness.tiny_model import write_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_RULES = ROOT / "config" / "acceptance-rule.json"

@@ -18,12 +18,12 @@ import sys
 
 import numpy as np
 import pytest
+from sidecar.risk.offline import OfflineClassifier
 
+from harness.paths import REAL_DOCS, ROOT
 from sidecar.config import OcrSettings, Settings
 from sidecar.models.calibration import calibrate, ood_score
 from sidecar.models.runtime import OnnxModel, text_rows
-from sidecar.risk.offline import OfflineClassifier
-from tests.conftest import REAL_DOCS, ROOT
 
 sys.path.insert(0, str(ROOT / "training"))
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from doctriage.v1 import classifier_pb2
 
-from tests.support.documents import sample_documents
-from tests.support.load import closed_loop, open_loop
-from tests.support.process import SidecarProcess
+from harness.documents import sample_documents
+from harness.load import closed_loop, open_loop
+from harness.process import SidecarProcess
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The generated hostile corpus (tests/corpus/hostile.py: 200+ malformed and adversarial files)
+"""The generated hostile corpus (harness/hostile.py: 200+ malformed and adversarial files)
 through a real sidecar process with a real clamd: every file gets its specific reason (or answer and
 flag), none takes long (work per request is bounded), none crashes the process, and a second pass
 over the whole corpus does not grow its memory."""
@@ -14,10 +14,10 @@ import pytest
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.clamd_plugin import ClamdProcess
-from tests.corpus.hostile import ANY, Case, cases
-from tests.support.grpc_errors import reason_of
-from tests.support.process import SidecarProcess
+from harness.clamd import ClamdProcess
+from harness.grpc_errors import reason_of
+from harness.hostile import ANY, Case, cases
+from harness.process import SidecarProcess
 
 
 @pytest.fixture(scope="module")

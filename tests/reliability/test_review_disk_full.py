@@ -14,9 +14,9 @@ import grpc
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
 
-from tests.support.documents import sample_documents
-from tests.support.engine import model_tree, request, running, stubs, thresholds
-from tests.support.grpc_errors import reason_of
+from harness.documents import sample_documents
+from harness.engine import model_tree, request, running, stubs, thresholds
+from harness.grpc_errors import reason_of
 
 
 @pytest.fixture()

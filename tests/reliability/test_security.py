@@ -8,7 +8,7 @@ import grpc
 import pytest
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 
-from tests.support.grpc_errors import reason_of
+from harness.grpc_errors import reason_of
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from pathlib import Path
 import grpc
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 
-from tests.support.documents import sample_documents
-from tests.support.engine import running
+from harness.documents import sample_documents
+from harness.engine import running
 
 
 def test_a_stream_cancelled_midway_leaves_nothing_behind(models_root: Path) -> None:

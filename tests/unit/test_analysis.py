@@ -8,13 +8,13 @@ import time
 import numpy as np
 import pytest
 
+from harness.documents import jpeg, pdf, pdf_vector_heavy
 from sidecar.config import Settings, ValidationSettings
 from sidecar.domain import Document
 from sidecar.errors import InvalidDocument, Reason
 from sidecar.pipeline.analysis import Stages
 from sidecar.pipeline.normalize import InputSpec
 from sidecar.pipeline.rules import RuleBook
-from tests.fixtures_docs import jpeg, pdf, pdf_vector_heavy
 
 RULES = RuleBook.from_dict(
     {

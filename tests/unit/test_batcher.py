@@ -6,12 +6,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from sidecar.errors import DeadlineExceeded, ResourceExhausted
 from sidecar.models.batcher import DynamicBatcher, predict_unbatched
-from sidecar.models.runtime import OnnxModel
 from sidecar.pipeline.infer import infer_batch
-from tests.support.tiny_model import write_tiny_model
+
+from harness.tiny_model import write_tiny_model
+from sidecar.errors import DeadlineExceeded, ResourceExhausted
+from sidecar.models.runtime import OnnxModel
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.errors import InvalidDocument, Reason
 from sidecar.pipeline.decode import decode_document
-from tests import fixtures_docs as docs
 
 TARGET = (256, 192)
 MAX_PIXELS = 100_000_000

@@ -9,11 +9,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection
 from sidecar.errors import InvalidDocument
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.normalize import InputSpec, normalize_page
-from tests import fixtures_docs as docs
 
 
 @functools.cache

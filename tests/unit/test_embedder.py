@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sidecar.models.registry import ModelRegistry, ModelState
 
+from harness.tiny_model import write_tiny_model
 from sidecar.config import ModelSettings
 from sidecar.errors import FailedPrecondition
 from sidecar.models.embedder import DEFAULT_DIR, TextEmbedder, embedder_for
-from sidecar.models.registry import ModelRegistry, ModelState
 from sidecar.models.runtime import OnnxModel, text_rows
 from sidecar.texthash import text_features
-from tests.support.tiny_model import write_tiny_model
 
 ROOT = Path(__file__).resolve().parents[2]
 EMBEDDER = "text-embedder/all-minilm-l6-v2"

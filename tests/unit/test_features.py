@@ -7,11 +7,11 @@ import time
 import numpy as np
 from PIL import Image, ImageFilter
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.features import DriftFeatures, compute_features, laplacian_variance
 from sidecar.pipeline.ocr import OcrResult
-from tests import fixtures_docs as docs
 
 
 def features_of(content: bytes, kind: DocKind, ocr: OcrResult | None = None) -> DriftFeatures:

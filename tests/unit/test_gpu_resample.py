@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.gpu import GpuStatus, gpu_status, resolve_device
 from sidecar.gpu.resample import (
@@ -21,7 +22,6 @@ from sidecar.gpu.resample import (
 )
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.normalize import InputSpec, fit_page, normalize_page
-from tests import fixtures_docs as docs
 
 FLAVOURS = {
     "jpeg": (DocKind.JPEG, docs.jpeg),

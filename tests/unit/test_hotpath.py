@@ -13,9 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sidecar import _hotpath_py, hotpath
-from tests.hotpath_impls import COMPILED, IMPLEMENTATIONS, IN_CI
-from tests.validate_samples import (
+from harness.documents import (
     EICAR,
     jpeg_with_comment,
     make_jpeg,
@@ -24,6 +22,8 @@ from tests.validate_samples import (
     minimal_zip,
     pdf_with_stream,
 )
+from harness.hotpath_impls import COMPILED, IMPLEMENTATIONS, IN_CI
+from sidecar import _hotpath_py, hotpath
 
 EXT_DIR = Path(hotpath.__file__).parent / "_ext"
 

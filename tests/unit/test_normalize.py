@@ -7,6 +7,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.normalize import (
@@ -20,7 +21,6 @@ from sidecar.pipeline.normalize import (
     page_box,
     to_batch,
 )
-from tests import fixtures_docs as docs
 
 
 def page_of(img: Image.Image) -> Page:

@@ -17,10 +17,10 @@ import numpy.typing as npt
 import pytest
 from PIL import Image, ImageOps
 
+from harness import documents as docs
 from sidecar.domain import DocKind, Inspection
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec, fit_page, normalize_page
-from tests import fixtures_docs as docs
 
 TOLERANCE = 1e-2  # absolute, on the normalized tensor (one grey level is 1/127.5 ≈ 0.008)
 

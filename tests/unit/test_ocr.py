@@ -13,12 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from harness import documents as docs
 from sidecar.config import OcrSettings
 from sidecar.domain import DocKind, Inspection, Page
 from sidecar.errors import InvalidDocument, Unavailable
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.ocr import OcrEngine, find_tessdata, needs_ocr
-from tests import fixtures_docs as docs
 
 pytest.importorskip("tesserocr")
 try:

@@ -11,12 +11,12 @@ import pytest
 import structlog
 from PIL import Image, ImageFilter
 
+from harness import documents as docs
 from sidecar.config import OcrSettings
 from sidecar.domain import DocKind, Inspection
 from sidecar.errors import Unavailable
 from sidecar.pipeline import ocr
 from sidecar.pipeline.ocr import FALLBACK_MIN_LEFT_S, OcrEngine, find_tessdata
-from tests import fixtures_docs as docs
 
 pytest.importorskip("tesserocr")
 pytest.importorskip("rapidocr")

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import pytest
 
+from harness.documents import make_pdf
+from harness.paths import REAL_DOCS
 from sidecar.config import ValidationSettings
 from sidecar.domain import Document, Inspection
 from sidecar.errors import InvalidDocument, Reason
 from sidecar.pipeline.pdf_actions import adobe_version_check, name_in_object_streams, privacy_settings
 from sidecar.pipeline.validate import validate_document
-from tests.conftest import REAL_DOCS
-from tests.validate_samples import make_pdf
 
 JS = b'<< /S /JavaScript /JS (AFNumber_Format\\(2, 0, 0, 0, "", true\\);) >>'
 # One page: objects 1 catalog, 2 pages, 3 page, 4 content, then 5, 6... (extra_objects).

@@ -3,13 +3,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sidecar.models.registry import ModelRegistry, ModelState
+from sidecar.pipeline.infer import infer_batch
 
+from harness.tiny_model import LABELS, write_tiny_model
 from sidecar.config import ModelSettings
 from sidecar.errors import FailedPrecondition, Unavailable
-from sidecar.models.registry import ModelRegistry, ModelState
 from sidecar.models.runtime import OnnxModel
-from sidecar.pipeline.infer import infer_batch
-from tests.support.tiny_model import LABELS, write_tiny_model
 
 
 def test_model_runs_on_cpu_and_calibrated_scores_sum_to_one(tmp_path: Path) -> None:

@@ -121,9 +121,9 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("onnx")
     from doctriage_train.pipeline import TrainConfig, run
+    from sidecar.pipeline.infer import infer_batch
 
     from sidecar.models.runtime import OnnxModel
-    from sidecar.pipeline.infer import infer_batch
 
     cfg = TrainConfig(seed=0, epochs=1, lite_epochs=1, text_dim=256)
     run(tmp_path / "data", tmp_path / "models", cfg, PRESETS["tiny"], real=None, workers=1, log=lambda _: None)

@@ -10,13 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from sidecar import hotpath
-from sidecar.config import ValidationSettings
-from sidecar.domain import DocKind, Document
-from sidecar.errors import InvalidDocument, Reason
-from sidecar.pipeline.validate import validate_document
-from tests.hotpath_impls import IMPLEMENTATIONS
-from tests.validate_samples import (
+from harness.documents import (
     EICAR,
     PNG_SIG,
     ihdr,
@@ -28,6 +22,12 @@ from tests.validate_samples import (
     pdf_with_stream,
     png_chunk,
 )
+from harness.hotpath_impls import IMPLEMENTATIONS
+from sidecar import hotpath
+from sidecar.config import ValidationSettings
+from sidecar.domain import DocKind, Document
+from sidecar.errors import InvalidDocument, Reason
+from sidecar.pipeline.validate import validate_document
 
 REAL_DOCS = Path(__file__).resolve().parents[3] / "shared" / "real-docs" / "files"
 

@@ -8,12 +8,12 @@ from types import ModuleType
 
 import pytest
 
+from harness.hotpath_impls import IMPLEMENTATIONS
 from sidecar import hotpath
 from sidecar.config import ValidationSettings
 from sidecar.domain import Document
 from sidecar.errors import InvalidDocument
 from sidecar.pipeline.validate import validate_document
-from tests.hotpath_impls import IMPLEMENTATIONS
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus" / "malformed"
 EXPECTED: dict[str, dict[str, object]] = json.loads((CORPUS / "expected.json").read_text())

@@ -11,7 +11,7 @@ import json
 import zlib
 from pathlib import Path
 
-from tests.validate_samples import (
+from harness.documents import (
     EICAR,
     PNG_SIG,
     TEST_MARKER,

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-ROOT = Path(__file__).resolve().parents[2]
+from harness.paths import ROOT
 
 
 class SidecarProcess:
@@ -25,11 +25,11 @@ class SidecarProcess:
             "DOCTRIAGE_AUTH__ENABLED": "false",
             "DOCTRIAGE_RATE_LIMIT__ENABLED": "false",
             "DOCTRIAGE_METRICS__PORT": "0",
-            # No clamd unless a test starts one (tests/clamd_plugin.py) and passes its address.
+            # No clamd unless a test starts one (harness.clamd) and passes its address.
             "DOCTRIAGE_SCANNER__ENABLED": "false",
             # Runtime state and the review queue in a fresh directory, never the repo's var/.
             "DOCTRIAGE_STATE__DIR": state,
-            # No shipped acceptance rule unless a test names one (tests/conftest.py make_settings).
+            # No shipped acceptance rule unless a test names one (harness.settings.make_settings).
             "DOCTRIAGE_DECISION__RULE_FILE": "",
             "DOCTRIAGE_REVIEW__PATH": str(Path(state) / "review.sqlite3"),
             **env,

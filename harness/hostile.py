@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from tests.validate_samples import (
+from harness.documents import (
     EICAR,
     PNG_SIG,
     TEST_MARKER,

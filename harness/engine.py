@@ -10,10 +10,10 @@ from typing import Any
 import grpc
 from doctriage.v1 import admin_pb2, admin_pb2_grpc, classifier_pb2, classifier_pb2_grpc
 
+from harness.server import ServerThread
+from harness.settings import make_settings
+from harness.tiny_model import write_tiny_model
 from sidecar.observability.metrics import REGISTRY
-from tests.conftest import make_settings
-from tests.support.server import ServerThread
-from tests.support.tiny_model import write_tiny_model
 
 MIME = {"png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 
