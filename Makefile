@@ -85,7 +85,7 @@ SEED ?= 0
 # (3 min measuring the sustainable rate, then 10 min at 80 % of it).
 SOAK_MINUTES ?= 0
 reliability: system build test-deps embedder
-	$(BIN)/python bench/soak/run.py --only realdocs,hostile,load,clamd --soak-minutes $(SOAK_MINUTES)
+	$(BIN)/python -m bench.soak.run --only realdocs,hostile,load,clamd --soak-minutes $(SOAK_MINUTES)
 
 models: build embedder
 	$(BIN)/pip install -q -e '.[train]'

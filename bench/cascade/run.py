@@ -1,6 +1,6 @@
 """What the cascade (traffic.escalate_to) buys and costs, on the real documents, in one run.
 
-    .venv/bin/python bench/cascade/run.py [--out bench/cascade/results.json]
+    .venv/bin/python -m bench.cascade.run [--out bench/cascade/results.json]
 
 Starts a real `python -m sidecar serve` per set-up with the shipped models and the shipped acceptance
 rules (config/acceptance-rule.json), the default 90/10 split, prediction cache off, and sends every
@@ -29,14 +29,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from doctriage import Client
+from doctriage.errors import DocTriageError
+
+from harness.process import SidecarProcess
+from sidecar.tools.evaluation import labelled_files
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from doctriage import Client  # noqa: E402
-from doctriage.errors import DocTriageError  # noqa: E402
-
-from sidecar.tools.evaluation import labelled_files  # noqa: E402
-from tests.support.process import SidecarProcess  # noqa: E402
 
 REAL_DOCS = ROOT.parent / "shared" / "real-docs" / "files"
 HERE = Path(__file__).resolve().parent

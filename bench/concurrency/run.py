@@ -4,29 +4,24 @@ Chooses `server.max_concurrent_requests`: the smallest admission limit at which
 throughput has saturated; beyond it only the queue (and p95) grows, so the sidecar
 sheds the excess with RESOURCE_EXHAUSTED instead.
 
-    python bench/concurrency/run.py            # writes bench/concurrency/results.md
+    python -m bench.concurrency.run            # writes bench/concurrency/results.md
 """
 
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
 import grpc
+from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from doctriage.v1 import classifier_pb2, classifier_pb2_grpc  # noqa: E402
-
-from sidecar.config import ModelSettings, Settings  # noqa: E402
-from tests.support.documents import sample_documents  # noqa: E402
-from tests.support.server import ServerThread  # noqa: E402
-from tests.support.tiny_model import write_tiny_model  # noqa: E402
+from harness.documents import sample_documents
+from harness.server import ServerThread
+from harness.tiny_model import write_tiny_model
+from sidecar.config import ModelSettings, Settings
 
 SECONDS = 6.0
 LEVELS = (1, 2, 4, 8, 16, 32)
@@ -97,7 +92,7 @@ def main() -> None:
     out += [f"| {lv} | {r:.1f} | {a * 1000:.1f} | {b * 1000:.1f} | {e} |" for lv, r, a, b, e in rows]
     (Path(__file__).parent / "results.md").write_text(
         "# Concurrency: throughput and latency against requests in flight\n\n"
-        "`python bench/concurrency/run.py` on the 2-core development machine: the real server "
+        "`python -m bench.concurrency.run` on the 2-core development machine: the real server "
         "(gateway, data plane, tiny model, scanner and OCR off), PNG/JPEG/PDF text pages, "
         f"closed-loop clients for {SECONDS:.0f} s per level.\n\n" + "\n".join(out) + "\n"
     )

@@ -9,11 +9,10 @@ import sys
 import zlib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import sidecar._ext  # noqa: F401  (the package the module is loaded into)
+from sidecar import _hotpath_py
 
-import sidecar._ext  # noqa: E402,F401  (the package the module is loaded into)
-from sidecar import _hotpath_py  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 spec = importlib.util.spec_from_file_location("sidecar._ext._hotpath", sys.argv[1])
 assert spec is not None and spec.loader is not None

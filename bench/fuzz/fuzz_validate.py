@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from pathlib import Path
 
 import atheris
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 with atheris.instrument_imports():
     from sidecar import _hotpath_py

@@ -1,6 +1,6 @@
 """Latency of one Classify call end to end against the raw ONNX Runtime call, in one run.
 
-    .venv/bin/python bench/latency/run.py [--calls 100] [--version 2.4] [--out bench/latency/results.json]
+    .venv/bin/python -m bench.latency.run [--calls 100] [--version 2.4] [--out bench/latency/results.json]
 
 Starts a real sidecar process (`python -m sidecar serve`, shipped default model, cache off, no cascade), sends
 sequential Classify calls through the Python client for a PNG, a JPEG and a PDF page,
@@ -14,21 +14,16 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from doctriage import Client
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-
-from doctriage import Client  # noqa: E402
-
-from sidecar.config import load_settings  # noqa: E402
-from sidecar.models.runtime import OnnxModel  # noqa: E402
-from tests.support.documents import sample_documents  # noqa: E402
-from tests.support.process import SidecarProcess  # noqa: E402
+from harness.documents import sample_documents
+from harness.process import SidecarProcess
+from sidecar.config import load_settings
+from sidecar.models.runtime import OnnxModel
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

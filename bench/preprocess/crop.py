@@ -1,6 +1,6 @@
 """What the page crop (InputSpec.crop_page) costs in normalize_page: off vs on, in one run.
 
-    python bench/preprocess/crop.py [--repeat 7] [--out bench/preprocess/results_crop.json]
+    python -m bench.preprocess.crop [--repeat 7] [--out bench/preprocess/results_crop.json]
 
 Pages: run.py's A4-at-300-dpi fixtures (JPEG, PNG, PDF: full pages, nothing to crop), the
 same sheets photographed on a dark table (a crop every time), and the real documents of
@@ -16,23 +16,18 @@ import dataclasses
 import json
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before the imports: OpenMP reads it when it loads
 
-from real import KINDS, REAL_DOCS, cpu_ms  # noqa: E402
-from run import SPEC, make, ours, summary  # noqa: E402
-
-from sidecar.domain import Page  # noqa: E402
-from sidecar.pipeline.normalize import normalize_page, page_box  # noqa: E402
+from bench.preprocess.real import KINDS, REAL_DOCS, cpu_ms
+from bench.preprocess.run import SPEC, make, ours, summary
+from sidecar.domain import Page
+from sidecar.pipeline.normalize import normalize_page, page_box
 
 CROP = dataclasses.replace(SPEC, crop_page=True)
 

@@ -1,6 +1,6 @@
 """GPU vs CPU normalize (+ tiny-model inference) throughput and p95 at batch 1 and 32. Needs CUDA.
 
-    python bench/preprocess/gpu.py [--out bench/preprocess/gpu_results.json]
+    python -m bench.preprocess.gpu [--out bench/preprocess/gpu_results.json]
 
 Not run yet: no GPU machine was lent to the preprocessing work. Decoding stays on
 the CPU either way; this measures what moves to the GPU (resize + normalize +
@@ -18,16 +18,13 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from sidecar.domain import DocKind, Inspection, Page  # noqa: E402
-from sidecar.gpu import gpu_status  # noqa: E402
-from sidecar.pipeline.decode import decode_document  # noqa: E402
-from sidecar.pipeline.normalize import InputSpec, normalize_page, to_batch  # noqa: E402
-from tests import fixtures_docs as docs  # noqa: E402
+from harness import documents as docs
+from sidecar.domain import DocKind, InputSpec, Inspection, Page
+from sidecar.gpu import gpu_status
+from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.normalize import normalize_page, to_batch
 
 
 def pages() -> list[Page]:
@@ -59,8 +56,8 @@ def main() -> None:
     import cupy as cp
     import onnxruntime as ort
 
+    from harness.tiny_model import write_tiny_model
     from sidecar.gpu.cuda import CudaPreprocessor, IoBindingRunner
-    from tests.support.tiny_model import write_tiny_model
 
     spec = InputSpec()
     sample = pages()

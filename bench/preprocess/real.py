@@ -1,6 +1,6 @@
 """Per-page decode + normalize on the real documents of ../shared/real-docs: naive vs ours, by format.
 
-    python bench/preprocess/real.py [--repeat 3] [--out bench/preprocess/results_real.json]
+    python -m bench.preprocess.real [--repeat 3] [--out bench/preprocess/results_real.json]
 
 Real files vary (phone photos, scans, born-digital PDFs of every size), so this
 complements run.py's fixed A4-at-300-dpi pages. Unit: CPU ms of the calling
@@ -19,16 +19,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")  # before the imports: OpenMP reads it when it loads
+
+from bench.preprocess.run import SPEC, naive, ours, summary
+from sidecar.domain import DocKind
+from sidecar.pipeline.normalize import normalize_page
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from run import SPEC, naive, ours, summary  # noqa: E402
-
-from sidecar.domain import DocKind  # noqa: E402
-from sidecar.pipeline.normalize import normalize_page  # noqa: E402
-
 REAL_DOCS = ROOT.parent / "shared" / "real-docs" / "files"
 KINDS = {".pdf": DocKind.PDF, ".jpg": DocKind.JPEG, ".jpeg": DocKind.JPEG, ".png": DocKind.PNG}
 

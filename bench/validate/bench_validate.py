@@ -1,6 +1,6 @@
 """Throughput of validation + digest: compiled hot path vs its Python twin vs SHA-256 alone.
 
-    python bench/validate/bench_validate.py            # writes results.json and results.md here
+    python -m bench.validate.bench_validate            # writes results.json and results.md here
 
 One run measures every case on the same machine: PDF (one large image stream), PNG (noise,
 64 KiB IDAT chunks), JPEG (noise, quality 95) at ~1 MB and ~10 MB, plus an object-heavy PDF
@@ -20,18 +20,16 @@ import platform
 import ssl
 import statistics
 import subprocess
-import sys
 import time
 import zlib
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+from harness.documents import make_jpeg, make_pdf, make_png, pdf_with_stream
+from sidecar import _hotpath_py
+from sidecar._ext import _hotpath as compiled
 
-from sidecar import _hotpath_py  # noqa: E402
-from sidecar._ext import _hotpath as compiled  # noqa: E402
-from tests.validate_samples import make_jpeg, make_pdf, make_png, pdf_with_stream  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 HERE = Path(__file__).resolve().parent
 MB = 1_000_000
@@ -126,7 +124,7 @@ def main() -> None:
     lines = [
         "# bench/validate results",
         "",
-        "Produced by `python bench/validate/bench_validate.py` (one run, all cases). Machine: "
+        "Produced by `python -m bench.validate.bench_validate` (one run, all cases). Machine: "
         + ", ".join(f"{k}={v}" for k, v in info.items())
         + ".",
         "",
