@@ -14,8 +14,6 @@ Skipped without ../shared/real-docs.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 from sidecar.risk.offline import OfflineClassifier
@@ -24,8 +22,6 @@ from harness.paths import REAL_DOCS, ROOT
 from sidecar.config import OcrSettings, Settings
 from sidecar.models.calibration import calibrate, ood_score
 from sidecar.models.runtime import OnnxModel, text_rows
-
-sys.path.insert(0, str(ROOT / "training"))
 
 
 @pytest.mark.realdocs

@@ -168,7 +168,6 @@ def test_a_photo_the_global_threshold_blanks_out_is_read_with_local_thresholds()
     # noise, 960 px): tesseract's one global (Otsu) threshold turns it into a page without text.
     for module in ("faker", "fpdf", "cv2"):
         pytest.importorskip(module)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
     from doctriage_train.degrade import photo, render_pdf
     from doctriage_train.generator import generate
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
 pytest.importorskip("faker")
 pytest.importorskip("fpdf")
 pytest.importorskip("cv2")

@@ -4,13 +4,9 @@ its repository."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "training"))
 pytest.importorskip("torch")
 pytest.importorskip("faker")
 
