@@ -50,12 +50,12 @@ def classify(models_root: Path, name: str, version: str | None, second: str | No
         results = list(clf.classify_folder(REAL_DOCS / "files"))
     finally:
         clf.close()
-    ood = clf.model.manifest.raw.get("ood") or {}
+    ood = clf.model.manifest.ood
     return {
         "model": f"{clf.model.manifest.name}/{clf.model.manifest.version}",
         "model_sha256": hashlib.sha256((model_dir / "model.onnx").read_bytes()).hexdigest(),
         "second": f"{clf.second.manifest.name}/{clf.second.manifest.version}" if clf.second else None,
-        "ood_threshold": float(ood["threshold"]) if "threshold" in ood else None,
+        "ood_threshold": ood.threshold if ood is not None else None,
         "records": [r.record() for r in results],
         "refused": sum(r.prediction is None for r in results),
         "seconds": time.perf_counter() - started,

@@ -13,10 +13,13 @@ so what the manifest's numbers were fitted with is exactly what serving computes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from sidecar.models.manifest import Calibration, Ood
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -36,22 +39,29 @@ def _logsumexp(z: FloatArray) -> FloatArray:
     return (m + np.log(np.exp(z - m).sum(axis=-1, keepdims=True)))[..., 0]  # type: ignore[no-any-return]
 
 
-def calibrate(logits: npt.ArrayLike, manifest_calibration: Mapping[str, Any] | None) -> FloatArray:
+def _get(section: Mapping[str, Any] | Calibration | Ood, key: str) -> Any:
+    """A field of the manifest's section: the typed one serving loaded, or the plain dict training fits."""
+    return section.get(key) if isinstance(section, Mapping) else getattr(section, key, None)
+
+
+def calibrate(logits: npt.ArrayLike, manifest_calibration: Mapping[str, Any] | Calibration | None) -> FloatArray:
     """Raw logits [N, L] → calibrated probabilities [N, L] per the manifest's "calibration"."""
     z = np.asarray(logits, dtype=np.float64)
-    if not manifest_calibration or manifest_calibration.get("method") in (None, "none"):
+    if not manifest_calibration or _get(manifest_calibration, "method") in (None, "none"):
         return softmax(z)
-    method = manifest_calibration["method"]
+    method = _get(manifest_calibration, "method")
     if method != "temperature":
         raise ValueError(f"unknown calibration method {method!r}")
-    temperature = float(manifest_calibration["temperature"])
+    if _get(manifest_calibration, "temperature") is None:
+        raise ValueError("temperature calibration needs a temperature")
+    temperature = float(_get(manifest_calibration, "temperature"))
     if not temperature > 0:
         raise ValueError("temperature must be positive")
     return softmax(z / temperature)
 
 
 def ood_score(
-    logits: npt.ArrayLike, embedding: npt.ArrayLike | None, manifest_ood: Mapping[str, Any] | None
+    logits: npt.ArrayLike, embedding: npt.ArrayLike | None, manifest_ood: Mapping[str, Any] | Ood | None
 ) -> FloatArray:
     """OOD score per row [N] (higher = more out-of-distribution) per the manifest's "ood".
 
@@ -59,25 +69,28 @@ def ood_score(
     """
     if not manifest_ood:
         return np.zeros(len(np.asarray(logits)), dtype=np.float64)
-    method = manifest_ood.get("method")
+    method = _get(manifest_ood, "method")
     if method == "mahalanobis_diag":
         if embedding is None:
             raise ValueError("mahalanobis_diag needs the embedding output")
+        if _get(manifest_ood, "means") is None or _get(manifest_ood, "var") is None:
+            raise ValueError("mahalanobis_diag needs means and var")
         e = np.asarray(embedding, dtype=np.float64)
-        means = np.asarray(manifest_ood["means"], dtype=np.float64)
-        var = np.asarray(manifest_ood["var"], dtype=np.float64)
+        means = np.asarray(_get(manifest_ood, "means"), dtype=np.float64)
+        var = np.asarray(_get(manifest_ood, "var"), dtype=np.float64)
         d = ((e[:, None, :] - means[None, :, :]) ** 2 / var[None, None, :]).mean(axis=2)
         return d.min(axis=1)  # type: ignore[no-any-return]
     if method == "energy":
-        t = float(manifest_ood.get("temperature", 1.0))
+        given = _get(manifest_ood, "temperature")
+        t = float(given) if given is not None else 1.0
         return -t * _logsumexp(np.asarray(logits, dtype=np.float64) / t)
     raise ValueError(f"unknown OOD method {method!r}")
 
 
 def is_ood(
-    logits: npt.ArrayLike, embedding: npt.ArrayLike | None, manifest_ood: Mapping[str, Any]
+    logits: npt.ArrayLike, embedding: npt.ArrayLike | None, manifest_ood: Mapping[str, Any] | Ood
 ) -> npt.NDArray[np.bool_]:
-    return ood_score(logits, embedding, manifest_ood) > float(manifest_ood["threshold"])
+    return ood_score(logits, embedding, manifest_ood) > float(_get(manifest_ood, "threshold"))
 
 
 # ---- fitting (training and recalibration from reviewed documents) ---------------------------------

@@ -8,10 +8,8 @@ without a GPU, then silently runs on CPU).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -21,37 +19,13 @@ from sidecar.errors import FailedPrecondition
 from sidecar.models.embedder import TextEmbedder, embedder_for, locate
 from sidecar.models.image_encoder import ImageEncoder, encoder_for
 from sidecar.models.lexicon import Lexicon
+from sidecar.models.manifest import Manifest, TextInput
 from sidecar.models.sessions import session_options
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
+from sidecar.pipeline.normalize import PREPROCESSING_VERSION
 from sidecar.texthash import text_features
 
 CPU = "CPUExecutionProvider"
 CUDA = "CUDAExecutionProvider"
-
-
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    name: str
-    version: str
-    labels: tuple[str, ...]
-    input_spec: InputSpec
-    preprocessing_version: str
-    needs_text: bool
-    raw: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def load(cls, path: Path) -> Manifest:
-        raw = json.loads(path.read_text())
-        image = raw["inputs"]["image"]
-        return cls(
-            name=raw["name"],
-            version=raw["version"],
-            labels=tuple(raw["labels"]),
-            input_spec=InputSpec.from_manifest(image),
-            preprocessing_version=str(image.get("preprocessing_version", raw.get("preprocessing_version", ""))),
-            needs_text=bool(raw.get("needs_text", False)),
-            raw=raw,
-        )
 
 
 def choose_providers(device: str) -> list[str]:
@@ -69,7 +43,7 @@ class ModelOutput:
 
 def text_rows(
     texts: list[str | None],
-    spec: dict[str, Any],
+    spec: TextInput | None,
     dim: int,
     embedder: TextEmbedder | None = None,
     lexicon: Lexicon | None = None,
@@ -78,7 +52,7 @@ def text_rows(
     serving share this): hashed tokens, then the keyword-lexicon features when the spec names a
     lexicon, then the sentence embedding when it names an embedder. A text-less page gets an
     all-zero row."""
-    params = {k: int(spec[k]) for k in ("ngram_min", "ngram_max", "max_chars") if k in spec}
+    params = spec.hashing_params() if spec is not None else {}
     hash_dim, lex_dim, _ = text_blocks(spec, dim)
     rows = np.zeros((len(texts), dim), np.float32)
     for i, text in enumerate(texts):
@@ -88,19 +62,19 @@ def text_rows(
             raise FailedPrecondition("this model's text input needs its keyword lexicon")
         for i, text in enumerate(texts):
             rows[i, hash_dim : hash_dim + lex_dim] = lexicon.features(text)
-    if spec.get("embedding"):
+    if spec is not None and spec.embedding is not None:
         if embedder is None:
             raise FailedPrecondition("this model's text input needs the text embedder")
         rows[:, hash_dim + lex_dim :] = embedder.embed_many([t or "" for t in texts])
     return rows
 
 
-def text_blocks(spec: dict[str, Any], dim: int) -> tuple[int, int, int]:
+def text_blocks(spec: TextInput | None, dim: int) -> tuple[int, int, int]:
     """(hashed, lexicon, embedding) column counts of a `text` input `dim` wide, in that order."""
-    lex_dim = int(spec["lexicon"]["dim"]) if spec.get("lexicon") else 0
-    if not spec.get("embedding"):
+    lex_dim = spec.lexicon.dim if spec is not None and spec.lexicon is not None else 0
+    if spec is None or spec.embedding is None:
         return dim - lex_dim, lex_dim, 0
-    hash_dim = int(spec.get("hash_dim", dim))
+    hash_dim = spec.hash_dim if spec.hash_dim is not None else dim
     return hash_dim, lex_dim, dim - hash_dim - lex_dim
 
 
@@ -124,17 +98,18 @@ class OnnxModel:
         self._outputs = [o.name for o in self.session.get_outputs()]
         if "image" not in self._inputs or "logits" not in self._outputs:
             raise FailedPrecondition(f"model {self.key} lacks the 'image' input or the 'logits' output")
-        self.text_spec: dict[str, Any] = self.manifest.raw.get("inputs", {}).get("text", {}) or {}
+        self.text_spec: TextInput | None = self.manifest.inputs.text
         self.embedder: TextEmbedder | None = None
         self.lexicon: Lexicon | None = None
-        semantic, lexicon = self.text_spec.get("embedding"), self.text_spec.get("lexicon")
-        if lexicon and self.text_dim:
-            self.lexicon = Lexicon.load(directory / str(lexicon.get("file", "lexicon.json")))
-            if self.lexicon.dim != int(lexicon["dim"]):
+        semantic = self.text_spec.embedding if self.text_spec is not None else None
+        lexicon = self.text_spec.lexicon if self.text_spec is not None else None
+        if lexicon is not None and self.text_dim:
+            self.lexicon = Lexicon.load(directory / (lexicon.file or "lexicon.json"))
+            if self.lexicon.dim != lexicon.dim:
                 raise FailedPrecondition(f"model {self.key}: lexicon.json gives {self.lexicon.dim} features")
-        if semantic and self.text_dim:
+        if semantic is not None and self.text_dim:
             # models/<name>/<version>/ → models/<embedder path>
-            self.embedder = embedder_for(locate(directory.parent.parent, str(semantic["embedder"])))
+            self.embedder = embedder_for(locate(directory.parent.parent, semantic.embedder))
             if sum(text_blocks(self.text_spec, self.text_dim)[:2]) + self.embedder.dim != self.text_dim:
                 raise FailedPrecondition(
                     f"model {self.key}: text input width does not match hash_dim + lexicon + embedder"
@@ -142,14 +117,14 @@ class OnnxModel:
         # A pretrained image encoder whose features the model reads (`image_features`): run here, on the
         # model's own page tensor, so the batcher, the cache and every caller of `run` stay as they are.
         self.image_encoder: ImageEncoder | None = None
-        features = self.manifest.raw.get("inputs", {}).get("image_features")
-        if features or "image_features" in self._inputs:
-            if not features or "image_features" not in self._inputs:
+        features = self.manifest.inputs.image_features
+        if features is not None or "image_features" in self._inputs:
+            if features is None or "image_features" not in self._inputs:
                 raise FailedPrecondition(f"model {self.key}: 'image_features' input and manifest disagree")
             self.image_encoder = encoder_for(
-                locate(directory.parent.parent, str(features["encoder"])), intra_op_threads=intra_op_threads
+                locate(directory.parent.parent, features.encoder), intra_op_threads=intra_op_threads
             )
-            if self.image_encoder.dim != int(features["dim"]):
+            if self.image_encoder.dim != features.dim:
                 raise FailedPrecondition(f"model {self.key}: its image encoder gives {self.image_encoder.dim} features")
 
     @property

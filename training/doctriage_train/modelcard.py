@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sidecar.models.manifest import Calibration, DecisionDefaults, Manifest
+
 _ROWS = (
     ("accuracy", "accuracy"),
     ("ece", "ECE"),
@@ -55,10 +57,9 @@ def _out_of_scope_share(q: dict[str, Any]) -> float:
     return float(every["other_documents"]) / max(1, int(every["documents"]))
 
 
-def _targets(m: dict[str, Any]) -> list[str]:
+def _targets(q: dict[str, Any], calibration: Calibration) -> list[str]:
     """Issue 5's evidence targets against the held-out synthetic layouts (and real documents), with the
     shipped calibration and, when it was refitted on real documents, with the synthetic temperature."""
-    q = m["quality"]
     shipped = _target_rows(q["synthetic_test_heldout_layouts"])
     synthetic = q.get("synthetic_test_heldout_layouts_synthetic_temperature")
     out = ["## Issue 5 targets (measured, default thresholds)", ""]
@@ -69,7 +70,7 @@ def _targets(m: dict[str, Any]) -> list[str]:
                 "the out-of-fold scores of the real documents and their simulated photos"
                 if q.get("crossfit")
                 else "the synthetic validation layouts and the real documents pooled"
-                if m["calibration"].get("pooled")
+                if calibration.pooled
                 else "the real documents alone"
             )
             + ", OOD cut on the real documents); synthetic T = with both fitted on the "
@@ -94,20 +95,19 @@ def _targets(m: dict[str, Any]) -> list[str]:
     return [*out, ""]
 
 
-def _real_gap(m: dict[str, Any]) -> list[str]:
-    real = m["quality"].get("real_docs_crossfit") or m["quality"].get("real_docs")
+def _real_gap(q: dict[str, Any], labels: tuple[str, ...]) -> list[str]:
+    real = q.get("real_docs_crossfit") or q.get("real_docs")
     if not real:
         return ["- Real documents were absent when this model was built: no real-world measurement."]
-    labels = m["labels"]
     cm = real["confusion_matrix"]
     other = labels.index("other")
     errors = sum(cm[i][j] for i in range(len(labels)) for j in range(len(labels)) if i != j)
     to_other = sum(cm[i][other] for i in range(len(labels)) if i != other)
     lo, hi = real["accuracy_ci95"]
-    synthetic = m["quality"]["synthetic_test_heldout_layouts"]["all"]["accuracy"]
+    synthetic = q["synthetic_test_heldout_layouts"]["all"]["accuracy"]
     return [
         f"- Synthetic-to-real gap: {real['accuracy']:.0%} accuracy on {real['documents']} real documents"
-        + (" (out-of-fold)" if "real_docs_crossfit" in m["quality"] else "")
+        + (" (out-of-fold)" if "real_docs_crossfit" in q else "")
         + f" (95 % CI "
         f"{lo:.0%}-{hi:.0%}) against {synthetic:.0%} on held-out synthetic layouts; {to_other} of the {errors} real "
         "errors are predicted `other` (they go to review), the rest are the silent-failure risk "
@@ -115,9 +115,8 @@ def _real_gap(m: dict[str, Any]) -> list[str]:
     ]
 
 
-def _crossfit(m: dict[str, Any]) -> list[str]:
+def _crossfit(q: dict[str, Any], labels: tuple[str, ...], defaults: DecisionDefaults) -> list[str]:
     """v2.4 trained on real documents: the cross-fitted figures, per label, and the acceptance rule."""
-    q = m["quality"]
     cf = q.get("crossfit")
     if not cf:
         return []
@@ -144,7 +143,7 @@ def _crossfit(m: dict[str, Any]) -> list[str]:
         "by a head that never saw its repository; the temperature, the OOD cut and the acceptance rule were "
         "fitted on these out-of-fold scores, so they are cross-fitted too (the final head, trained on all "
         "folds, is slightly stronger than the fold heads). Default bands (accept >= "
-        f"{m['decision_defaults']['accept']}), no acceptance rule:",
+        f"{defaults.accept}), no acceptance rule:",
         "",
         *_table(sets),
         "",
@@ -153,7 +152,7 @@ def _crossfit(m: dict[str, Any]) -> list[str]:
         "| label | " + " | ".join(sets) + " |",
         "|---|" + "---|" * len(sets),
     ]
-    for label in m["labels"]:
+    for label in labels:
         lines.append(
             f"| {label} | " + " | ".join(f"{v['per_class_recall'].get(label, 0):.2f}" for v in sets.values()) + " |"
         )
@@ -195,40 +194,41 @@ def _crossfit(m: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
-def write_model_card(target: Path, m: dict[str, Any]) -> Path:
-    q = m["quality"]
+def write_model_card(target: Path, m: Manifest) -> Path:
+    """`target`/MODEL_CARD.md for a trained model's manifest (calibration, OOD, decision defaults,
+    provenance and quality report set)."""
+    q, calibration, ood, defaults, created = m.quality, m.calibration, m.ood, m.decision_defaults, m.created_by
+    if q is None or calibration is None or ood is None or defaults is None or created is None:
+        raise ValueError(f"{m.name}/{m.version}: a model card needs a trained model's manifest")
+    image = m.inputs.image
     crossfit = bool(q.get("crossfit"))
     groups = dict(q["synthetic_test_heldout_layouts"])
     for key in ("real_docs",):
         if key in q:
             groups[key] = q[key]
     lat = q.get("cpu_latency", {})
-    text = m["inputs"].get("text")
+    text = m.inputs.text
     lines = [
-        f"# {m['name']} {m['version']}",
+        f"# {m.name} {m.version}",
         "",
-        "Document-type classifier for the DocTriage sidecar. Labels: " + ", ".join(f"`{x}`" for x in m["labels"]) + ".",
+        "Document-type classifier for the DocTriage sidecar. Labels: " + ", ".join(f"`{x}`" for x in m.labels) + ".",
         "",
         "## Inputs and outputs",
         "",
-        f"- `image`: float32 [N,1,{m['inputs']['image']['height']},{m['inputs']['image']['width']}] from "
+        f"- `image`: float32 [N,1,{image.height},{image.width}] from "
         "`sidecar.pipeline.decode.decode_document` + `sidecar.pipeline.normalize.normalize_page` "
-        f"(preprocessing version {m['inputs']['image']['preprocessing_version']}"
-        + (
-            ", `crop_page`: a photo's sheet is cut out of its background first"
-            if m["inputs"]["image"].get("crop_page")
-            else ""
-        )
+        f"(preprocessing version {image.preprocessing_version}"
+        + (", `crop_page`: a photo's sheet is cut out of its background first" if image.crop_page else "")
         + ").",
     ]
-    if text:
-        semantic, lexicon = text.get("embedding"), text.get("lexicon")
-        hashed = int(text.get("hash_dim", text["dim"]))
+    if text is not None:
+        semantic, lexicon = text.embedding, text.lexicon
+        hashed = text.hash_dim if text.hash_dim is not None else text.dim
         lines.append(
-            f"- `text`: float32 [N,{text['dim']}] from `sidecar.models.runtime.text_rows`: {hashed} columns of "
+            f"- `text`: float32 [N,{text.dim}] from `sidecar.models.runtime.text_rows`: {hashed} columns of "
             "hashed tokens (hashing trick over word unigrams and byte 3-4-grams, L2-normalized)"
             + (
-                f", then {lexicon['dim']} keyword-lexicon features (`{lexicon['file']}`, from "
+                f", then {lexicon.dim} keyword-lexicon features (`{lexicon.file}`, from "
                 "`training/doctriage_train/lexicon.py`: names and field vocabulary of each document type and of "
                 "out-of-scope genres in en/de/fr/es/it/nl/pt, letter formulas also in ca/pl/sv/da/no/cs/ro, "
                 "machine-readable zones)"
@@ -236,26 +236,26 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
                 else ""
             )
             + (
-                f", then the {semantic['dim']}-dim sentence embedding of `{semantic['embedder']}` (pretrained "
-                f"all-MiniLM-L6-v2, first {semantic['max_tokens']} tokens)"
+                f", then the {semantic.dim}-dim sentence embedding of `{semantic.embedder}` (pretrained "
+                f"all-MiniLM-L6-v2, first {semantic.max_tokens} tokens)"
                 if semantic
                 else ""
             )
             + "; the PDF text layer, else OCR; all zeros = no text."
         )
-    if m.get("architecture"):
-        lines.append(f"- architecture: {m['architecture']}.")
+    if m.architecture:
+        lines.append(f"- architecture: {m.architecture}.")
     lines += [
-        f"- outputs: `logits` (raw; temperature T={m['calibration']['temperature']} in the manifest, fitted on "
-        f"{m['calibration'].get('fitted_on', 'the synthetic validation layouts')}"
+        f"- outputs: `logits` (raw; temperature T={calibration.temperature} in the manifest, fitted on "
+        f"{calibration.fitted_on or 'the synthetic validation layouts'}"
         + (
-            f"; T={m['calibration']['synthetic_temperature']} on the synthetic validation layouts"
-            if "synthetic_temperature" in m["calibration"]
+            f"; T={calibration.synthetic_temperature} on the synthetic validation layouts"
+            if calibration.synthetic_temperature is not None
             else ""
         )
         + ") and `embedding` "
-        f"(OOD: `{m['ood']['method']}`, threshold {m['ood']['threshold']}, {m['ood'].get('threshold_rule', '')}).",
-        f"- {m.get('parameters', 0):,} parameters; model.onnx sha256 `{m.get('model_sha256', '')[:16]}...`.",
+        f"(OOD: `{ood.method}`, threshold {ood.threshold}, {ood.threshold_rule or ''}).",
+        f"- {m.parameters or 0:,} parameters; model.onnx sha256 `{(m.model_sha256 or '')[:16]}...`.",
         "",
         "## Data",
         "",
@@ -279,12 +279,12 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
         "minutes, contracts, timetables, photos, blank and noise pages). Layouts are split train/val/test by layout "
         "id, so the test set holds layouts never seen in training; three document types (CVs, boarding passes, "
         "recipes) appear only in the test set (`unseen_types`).",
-        f"Training data digest `{m['training_data_digest'][:16]}...`; created by `{m['created_by']['script']}`.",
+        f"Training data digest `{(m.training_data_digest or '')[:16]}...`; created by `{created.script}`.",
         "",
         "## Intended use",
         "",
         "Routing uploads to the right workflow with honest abstention: the sidecar accepts automatically only when "
-        f"the calibrated confidence is >= {m['decision_defaults']['accept']}, the label is not `other` and the OOD "
+        f"the calibrated confidence is >= {defaults.accept}, the label is not `other` and the OOD "
         "score is under its threshold; everything else goes to human review. Not for identity verification, fraud "
         "detection or any decision about a person.",
         "",
@@ -301,15 +301,15 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
             else ""
         )
         + ". Decisions use the default thresholds "
-        f"(accept >= {m['decision_defaults']['accept']}) and no acceptance rule.",
+        f"(accept >= {defaults.accept}) and no acceptance rule.",
         "",
         *_table(groups),
         "",
         f"CPU inference (ONNX Runtime, 1 thread): {lat.get('batch1_ms_per_doc', '?')} ms/doc at batch 1, "
         f"{lat.get('batch32_ms_per_doc', '?')} ms/doc at batch 32 (model call only; decoding costs more).",
         "",
-        *_crossfit(m),
-        *_targets(m),
+        *_crossfit(q, m.labels, defaults),
+        *_targets(q, calibration),
         "## Known limits",
         "",
         *(
@@ -329,7 +329,7 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
                     "shipped acceptance rule: the real-docs numbers are somewhat optimistic."
                 ),
             ]
-            if m.get("architecture")
+            if m.architecture
             else []
         ),
         *(
@@ -343,9 +343,9 @@ def write_model_card(target: Path, m: dict[str, Any]) -> Path:
         ),
         "- Only the first page is seen, at 256x192 grey: fine print is not legible, the model relies on layout.",
         "- Latin-script content only (en/de/fr/es); other scripts and handwriting were never generated.",
-        f"- The OOD threshold is the {m['ood'].get('threshold_rule', 'a quantile of validation scores')}, not a "
+        f"- The OOD threshold is the {ood.threshold_rule or 'a quantile of validation scores'}, not a "
         "guarantee on real traffic.",
-        *_real_gap(m),
+        *_real_gap(q, m.labels),
         "",
     ]
     path = target / "MODEL_CARD.md"

@@ -7,7 +7,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from doctriage_train.modelcard import write_model_card
 from doctriage_train.nets import doc_cnn, lite_cnn
 from doctriage_train.realdocs import group_folds
 from doctriage_train.train import column_scale, predict_image, train_image
+from sidecar.decision.decide import Thresholds, decide
 from sidecar.domain import Prediction
 from sidecar.models.calibration import (
     DRIFT_DEFINITIONS,
@@ -40,8 +41,23 @@ from sidecar.models.calibration import (
 from sidecar.models.embedder import TextEmbedder, locate
 from sidecar.models.image_encoder import ImageEncoder
 from sidecar.models.lexicon import Lexicon
+from sidecar.models.manifest import (
+    Calibration,
+    CreatedBy,
+    DecisionDefaults,
+    DriftReference,
+    EmbeddingInput,
+    ImageFeaturesInput,
+    ImageInput,
+    Inputs,
+    LexiconInput,
+    Manifest,
+    Ood,
+    Outputs,
+    OutputSpec,
+    TextInput,
+)
 from sidecar.models.runtime import text_rows
-from sidecar.pipeline.decide import Thresholds, decide
 from sidecar.pipeline.normalize import PREPROCESSING_VERSION
 from sidecar.texthash import DEFAULT_DIM, HASHING_SPEC
 from sidecar.tools.evaluation import Result, evaluate
@@ -307,45 +323,65 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def write_manifest(target: Path, manifest: dict[str, Any]) -> None:
-    (target / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=False) + "\n")
-
-
 def _base_manifest(
     name: str, version: str, embed_dim: int, cfg: TrainConfig, data_cfg: DataConfig, ds: Dataset
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "version": version,
-        "labels": list(LABELS),
-        "inputs": {
-            "image": {
-                "height": SPEC.height,
-                "width": SPEC.width,
-                "mean": SPEC.mean,
-                "std": SPEC.std,
-                "autocontrast": SPEC.autocontrast,
-                "crop_page": SPEC.crop_page,
-                "preprocessing_version": PREPROCESSING_VERSION,
-                "dtype": "float32",
-                "shape": ["N", 1, SPEC.height, SPEC.width],
-            },
-        },
-        "outputs": {
-            "logits": {"shape": ["N", len(LABELS)], "note": "raw, uncalibrated: apply `calibration`"},
-            "embedding": {"shape": ["N", embed_dim], "note": "penultimate features, used by `ood`"},
-        },
-        "needs_text": False,
-        "decision_defaults": {"accept": THRESHOLDS.accept, "review_below": THRESHOLDS.review_below},
-        "training_data_digest": ds.digest,
-        "training_data_config": data_cfg.__dict__,
-        "created_by": {
-            "script": f"python -m doctriage_train all --seed {cfg.seed}  (make models)",
-            "seed": cfg.seed,
-            "torch": torch.__version__,
-            "train_config": cfg.__dict__,
-        },
-    }
+) -> Manifest:
+    return Manifest(
+        name=name,
+        version=version,
+        labels=tuple(LABELS),
+        inputs=Inputs(
+            image=ImageInput(
+                height=SPEC.height,
+                width=SPEC.width,
+                mean=SPEC.mean,
+                std=SPEC.std,
+                autocontrast=SPEC.autocontrast,
+                crop_page=SPEC.crop_page,
+                preprocessing_version=PREPROCESSING_VERSION,
+                dtype="float32",
+                shape=("N", 1, SPEC.height, SPEC.width),
+            ),
+        ),
+        outputs=Outputs(
+            logits=OutputSpec(shape=("N", len(LABELS)), note="raw, uncalibrated: apply `calibration`"),
+            embedding=OutputSpec(shape=("N", embed_dim), note="penultimate features, used by `ood`"),
+        ),
+        needs_text=False,
+        decision_defaults=DecisionDefaults(accept=THRESHOLDS.accept, review_below=THRESHOLDS.review_below),
+        training_data_digest=ds.digest,
+        training_data_config=dict(data_cfg.__dict__),
+        created_by=CreatedBy(
+            script=f"python -m doctriage_train all --seed {cfg.seed}  (make models)",
+            seed=cfg.seed,
+            torch=torch.__version__,
+            train_config=dict(cfg.__dict__),
+        ),
+    )
+
+
+def _trained(
+    base: Manifest,
+    calibration: dict[str, Any],
+    ood: dict[str, Any],
+    drift: dict[str, Any],
+    quality: dict[str, Any],
+    parameters: int,
+    parity: float,
+    onnx: Path,
+) -> Manifest:
+    """`base` with what training measured: the fitted calibration and OOD cut, the drift reference,
+    the quality report, and the exported graph's size, parity and digest."""
+    return replace(
+        base,
+        calibration=Calibration.from_dict(calibration),
+        ood=Ood.from_dict(ood),
+        drift_reference=DriftReference.from_dict(drift),
+        quality=quality,
+        parameters=parameters,
+        onnx_parity_max_abs=parity,
+        model_sha256=sha256(onnx),
+    )
 
 
 def run(
@@ -418,17 +454,17 @@ def run(
         diff = export_image(model, target / "model.onnx")
         lat = latency_ms(target / "model.onnx", None)
         quality["cpu_latency"] = lat
-        manifest = _base_manifest(name, version, model.embed_dim, cfg, data_cfg, ds)
-        manifest.update(
-            calibration=calibration,
-            ood=ood,
-            drift_reference=drift_reference(ds, va, val_probs),
-            quality=quality,
-            parameters=int(sum(p.numel() for p in model.parameters())),
-            onnx_parity_max_abs=diff,
-            model_sha256=sha256(target / "model.onnx"),
+        manifest = _trained(
+            _base_manifest(name, version, model.embed_dim, cfg, data_cfg, ds),
+            calibration,
+            ood,
+            drift_reference(ds, va, val_probs),
+            quality,
+            int(sum(p.numel() for p in model.parameters())),
+            diff,
+            target / "model.onnx",
         )
-        write_manifest(target, manifest)
+        manifest.write(target / "manifest.json")
         write_model_card(target, manifest)
         outputs[name] = ((logits, emb), real_all)
         if name == "doc-classifier" and photos is not None:
@@ -495,34 +531,40 @@ def train_v24(
     image_logits, image_emb = image
     target = models_dir / "doc-classifier" / "2.4"
     target.mkdir(parents=True, exist_ok=True)
-    text_spec: dict[str, Any] = {**HASHING_SPEC, "dim": cfg.text_dim, "hash_dim": cfg.text_dim}
+    text_spec = TextInput.from_dict({**HASHING_SPEC, "dim": cfg.text_dim, "hash_dim": cfg.text_dim})
     lexicon = None
     if cfg.lexicon:
         # The keyword lexicon ships with the model (its lexicon.json), the serving code reads it from there.
         (target / "lexicon.json").write_text(json.dumps(lexicon_json(), indent=1, ensure_ascii=False) + "\n")
         lexicon = Lexicon.load(target / "lexicon.json")
-        text_spec["lexicon"] = {
-            "file": "lexicon.json",
-            "dim": lexicon.dim,
-            "columns": f"[{cfg.text_dim}:{cfg.text_dim + lexicon.dim}]",
-            "features": "per group: log1p(matches), log1p(distinct terms), term in the title area; then "
-            "log1p(words)/8, numeric share, log1p(MRZ matches), has MRZ (sidecar.models.lexicon)",
-        }
+        text_spec = replace(
+            text_spec,
+            lexicon=LexiconInput(
+                file="lexicon.json",
+                dim=lexicon.dim,
+                columns=f"[{cfg.text_dim}:{cfg.text_dim + lexicon.dim}]",
+                features="per group: log1p(matches), log1p(distinct terms), term in the title area; then "
+                "log1p(words)/8, numeric share, log1p(MRZ matches), has MRZ (sidecar.models.lexicon)",
+            ),
+        )
     lex_dim = lexicon.dim if lexicon is not None else 0
     embedder = None
     if cfg.embedder:
         embedder = TextEmbedder(locate(models_dir, cfg.embedder), intra_op_threads=max(1, workers))
         embedder.verify()
         start = cfg.text_dim + lex_dim
-        text_spec["embedding"] = {
-            "embedder": cfg.embedder,
-            "dim": embedder.dim,
-            "max_tokens": embedder.max_tokens,
-            "columns": f"[{start}:{start + embedder.dim}]",
-            "note": "L2-normalised mean-pooled sentence embedding (sidecar.models.embedder)",
-        }
+        text_spec = replace(
+            text_spec,
+            embedding=EmbeddingInput(
+                embedder=cfg.embedder,
+                dim=embedder.dim,
+                max_tokens=embedder.max_tokens,
+                columns=f"[{start}:{start + embedder.dim}]",
+                note="L2-normalised mean-pooled sentence embedding (sidecar.models.embedder)",
+            ),
+        )
     width = cfg.text_dim + lex_dim + (embedder.dim if embedder is not None else 0)
-    text_spec["dim"] = width
+    text_spec = replace(text_spec, dim=width)
     scale = column_scale(width, cfg.text_dim, lex_dim, cfg.hash_scale, cfg.emb_scale)
     encoder = None
     if cfg.image_encoder:
@@ -647,43 +689,50 @@ def train_v24(
     quality["cpu_latency"] = latency_ms(target / "model.onnx", width, feature_dim=encoder.dim if encoder else None)
     if encoder is not None:
         quality["image_encoder_cpu_latency"] = encoder_latency_ms(encoder)
-    manifest = _base_manifest("doc-classifier", "2.4", f_all.embedding.shape[1], cfg, data_cfg, ds)
-    manifest["inputs"]["text"] = {
-        **text_spec,
-        "dtype": "float32",
-        "shape": ["N", width],
-        "function": "sidecar.models.runtime.text_rows(texts, spec, dim, embedder, lexicon)",
-        "source": "PDF text layer, else OCR; an all-zero row = no text",
-    }
-    if encoder is not None:
-        manifest["inputs"]["image_features"] = {
-            "encoder": cfg.image_encoder,
-            "dim": encoder.dim,
-            "dtype": "float32",
-            "shape": ["N", encoder.dim],
-            "source": "the image encoder's `features` of the `image` input (sidecar.models.image_encoder), "
+    base = _base_manifest("doc-classifier", "2.4", f_all.embedding.shape[1], cfg, data_cfg, ds)
+    text_input = replace(
+        text_spec,
+        dtype="float32",
+        shape=("N", width),
+        function="sidecar.models.runtime.text_rows(texts, spec, dim, embedder, lexicon)",
+        source="PDF text layer, else OCR; an all-zero row = no text",
+    )
+    image_features = None
+    if encoder is not None and cfg.image_encoder:
+        image_features = ImageFeaturesInput(
+            encoder=cfg.image_encoder,
+            dim=encoder.dim,
+            dtype="float32",
+            shape=("N", encoder.dim),
+            source="the image encoder's `features` of the `image` input (sidecar.models.image_encoder), "
             "computed by the runtime; the graph standardises and L2-normalises them",
-            "scale": cfg.feature_scale,
-        }
-    manifest["needs_text"] = True
-    manifest["architecture"] = (
-        f"late fusion: logits = {cfg.image_weight} x doc-classifier 2.3 logits + linear([text row: hashed "
-        f"columns x {cfg.hash_scale}, lexicon x 1, sentence embedding x {cfg.emb_scale}"
-        + (f" | image-encoder features standardised, L2-normalised, x {cfg.feature_scale}" if encoder else "")
-        + "]); embedding = [2.3 embedding | lexicon | sentence embedding]; the image part is v2.3's graph, unchanged"
+            scale=cfg.feature_scale,
+        )
+    base = replace(
+        base,
+        inputs=replace(base.inputs, text=text_input, image_features=image_features),
+        needs_text=True,
+        architecture=(
+            f"late fusion: logits = {cfg.image_weight} x doc-classifier 2.3 logits + linear([text row: hashed "
+            f"columns x {cfg.hash_scale}, lexicon x 1, sentence embedding x {cfg.emb_scale}"
+            + (f" | image-encoder features standardised, L2-normalised, x {cfg.feature_scale}" if encoder else "")
+            + "]); embedding = [2.3 embedding | lexicon | sentence embedding]; the image part is v2.3's graph, "
+            "unchanged"
+        ),
     )
     val_conf = calibate_conf(both(va).logits, calibration)
-    v23 = json.loads((models_dir / "doc-classifier" / "2.3" / "manifest.json").read_text())
-    manifest.update(
-        calibration=calibration,
-        ood=ood,
-        drift_reference=drift_reference(ds, va, val_conf),
-        quality=quality,
-        parameters=int(v23.get("parameters", 0)) + int(head.weight.size + head.bias.size),
-        onnx_parity_max_abs=diff,
-        model_sha256=sha256(target / "model.onnx"),
+    v23 = Manifest.load(models_dir / "doc-classifier" / "2.3" / "manifest.json")
+    manifest = _trained(
+        base,
+        calibration,
+        ood,
+        drift_reference(ds, va, val_conf),
+        quality,
+        (v23.parameters or 0) + int(head.weight.size + head.bias.size),
+        diff,
+        target / "model.onnx",
     )
-    write_manifest(target, manifest)
+    manifest.write(target / "manifest.json")
     write_model_card(target, manifest)
     log(f"doc-classifier 2.4: {json.dumps(_short(quality))} ({time.time() - t0:.0f}s)")
     return quality
