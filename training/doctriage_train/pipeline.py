@@ -20,7 +20,7 @@ from doctriage_train.crossfit import Block, HeadConfig, apply_head, cross_fit, f
 from doctriage_train.dataset import SPEC, DataConfig, Dataset, build
 from doctriage_train.export import FeatureNorm, export_fusion, export_image, latency_ms
 from doctriage_train.generator import UNSEEN_GENRES
-from doctriage_train.lexicon import as_json as lexicon_json
+from doctriage_train.lexicon import write as write_lexicon
 from doctriage_train.modelcard import write_model_card
 from doctriage_train.nets import doc_cnn, lite_cnn
 from doctriage_train.realdocs import group_folds
@@ -535,7 +535,7 @@ def train_v24(
     lexicon = None
     if cfg.lexicon:
         # The keyword lexicon ships with the model (its lexicon.json), the serving code reads it from there.
-        (target / "lexicon.json").write_text(json.dumps(lexicon_json(), indent=1, ensure_ascii=False) + "\n")
+        write_lexicon(target / "lexicon.json")
         lexicon = Lexicon.load(target / "lexicon.json")
         text_spec = replace(
             text_spec,
