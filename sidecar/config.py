@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -23,6 +23,8 @@ from pydantic_settings import (
 
 ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
+# Where pages are normalized and models run (models.device; sidecar/pipeline/normalizer.py).
+Device = Literal["auto", "cpu", "cuda"]
 
 
 class ServerSettings(BaseModel):
@@ -108,8 +110,11 @@ class ModelSettings(BaseModel):
     default_version: str = "2.3"
     # onnxruntime intra-op threads per session; 1 keeps a serial caller fast (no spinning).
     intra_op_threads: int = Field(default=1, ge=1)
-    # "auto" uses CUDA when onnxruntime-gpu sees a GPU, else CPU; or "cpu" / "cuda".
-    device: str = "auto"
+    # Where pages are normalized and models run, chosen once at start-up and reported by GetStatus:
+    # "auto" = the GPU when one is usable (CuPy normalizes; ONNX Runtime's CUDA provider runs the
+    # models when the onnxruntime-gpu build offers it), else the CPU (numpy, CPU provider);
+    # "cuda" = the GPU or the sidecar does not start; "cpu" = never the GPU.
+    device: Device = "auto"
 
 
 class PreprocessSettings(BaseModel):
@@ -117,8 +122,13 @@ class PreprocessSettings(BaseModel):
     pdf_max_objects: int = Field(default=100_000, ge=1)
     # PDF page 1: abandon a render that takes longer (MALFORMED); it holds the process-wide PDFium lock.
     pdf_render_timeout_s: float = Field(default=1.0, gt=0)
-    # "auto" normalizes on the GPU (CuPy) when one is usable, else numpy; or "cpu" / "cuda".
-    device: str = "auto"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _device_moved(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "device" in data:
+            raise ValueError("preprocess.device is gone: models.device (auto | cpu | cuda) sets both")
+        return data
 
 
 class OcrSettings(BaseModel):

@@ -45,3 +45,12 @@ def test_ocr_fallback_settings_from_the_environment(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("DOCTRIAGE_OCR__FALLBACK", "easyocr")
     with pytest.raises(ValueError, match="fallback"):
         load_settings()
+
+
+def test_device_is_one_setting_of_three_values() -> None:
+    assert load_settings().models.device == "auto"
+    assert load_settings(models={"device": "cuda"}).models.device == "cuda"
+    with pytest.raises(ValueError, match=r"models\.device"):
+        load_settings(models={"device": "gpu"})
+    with pytest.raises(ValueError, match=r"preprocess\.device is gone: models\.device"):
+        load_settings(preprocess={"device": "cpu"})
