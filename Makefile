@@ -5,12 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := tesseract-ocr tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa \
-	clamav-daemon clamav prometheus
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-osd tesseract-ocr-eng tesseract-ocr-deu tesseract-ocr-fra tesseract-ocr-spa
+APT_PACKAGES := $(OCR_PACKAGES) clamav-daemon clamav prometheus
 # No global OMP_THREAD_LIMIT: the OCR engine caps tesseract's OpenMP itself (sidecar/pipeline/ocr.py),
 # and a limit of 1 inherited by torch stalls training (2 threads requested, 1 allowed).
 
-.PHONY: serve test system venv test-deps build embedder protos lint typecheck pytest models bench reliability clean
+.PHONY: serve test test-fast system system-ocr venv test-deps build embedder protos lint typecheck pytest models bench reliability clean
 
 serve: system build embedder
 	scripts/clamd.sh start
@@ -18,10 +18,22 @@ serve: system build embedder
 
 test: system build lint typecheck pytest
 
+# The unit tests only (tests/unit): no clamd, no Prometheus, no linters. They still need tesseract's language
+# data (the OCR tests and the tiny training run read pages back) and the exported encoders (the tiny v2.4).
+test-fast: system-ocr build test-deps embedder
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# $(call apt_install,PACKAGES): installs the packages unless every one is already there.
+apt_install = @dpkg -s $(1) >/dev/null 2>&1 || { \
+	$(SUDO) apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(1); }
+
 system:
-	@dpkg -s $(APT_PACKAGES) >/dev/null 2>&1 || { \
-		$(SUDO) apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(APT_PACKAGES); }
+	$(call apt_install,$(APT_PACKAGES))
+
+# Tesseract and its language data only (what `make test-fast` needs of `system`).
+system-ocr:
+	$(call apt_install,$(OCR_PACKAGES))
 
 venv: $(VENV)/.installed
 
