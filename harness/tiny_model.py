@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnx
@@ -94,7 +95,7 @@ def write_tiny_model(
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     model.ir_version = 8
     onnx.save(model, target / "model.onnx")
-    manifest = {
+    manifest: dict[str, Any] = {
         "name": name,
         "version": version,
         "labels": LABELS,
@@ -104,9 +105,9 @@ def write_tiny_model(
     }
     if text_dim:
         manifest["needs_text"] = True
-        manifest["inputs"]["text"] = {"dim": text_dim, "ngram_min": 3, "ngram_max": 4}  # type: ignore[index]
+        manifest["inputs"]["text"] = {"dim": text_dim, "ngram_min": 3, "ngram_max": 4}
         if embedder:
-            manifest["inputs"]["text"].update(  # type: ignore[index]
+            manifest["inputs"]["text"].update(
                 hash_dim=text_dim - embedder_dim, embedding={"embedder": embedder, "dim": embedder_dim}
             )
     (target / "manifest.json").write_text(json.dumps(manifest, indent=2))
