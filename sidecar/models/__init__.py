@@ -1,1 +1,3 @@
-"""Model versions: registry, ONNX Runtime sessions (and later batching, traffic split, fallbacks)."""
+"""One model version and what it reads: its manifest, its ONNX Runtime session, calibration and OOD,
+the text row's lexicon and sentence encoder, the image encoder (registry, batching and routing:
+sidecar/inference)."""

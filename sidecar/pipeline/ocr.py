@@ -17,11 +17,8 @@ The tesserocr wheel bundles its own tesseract 5.5 but not the language data:
 the tessdata directory comes from the settings, `$TESSDATA_PREFIX`, or the
 apt package (`tesseract-ocr-eng` → /usr/share/tesseract-ocr/5/tessdata).
 
-Tried and not adopted (2026-12-04, shipped v2.4, the 730 test photos of the synthetic set: held-out
-layouts and unseen types): reading only the sheet (`normalize.crop_to_page` at OCR resolution; it cuts
-75 % of these photos) finds text on more of them (70 % against 65 %), but v2.4's accuracy with that
-text is lower (0.753 against 0.766) and more photos are wrong and accepted (0.68 % against 0.14 %);
-cropped and deskewed, 0.760 and 0.41 %.
+OCR reads the whole page, not the sheet cut out of a photo's background as the model's tensor is:
+reading only the sheet costs v2.4 accuracy (docs/preprocessing.md, OCR).
 """
 
 from __future__ import annotations
@@ -202,7 +199,8 @@ class OcrEngine:
     def signature(self) -> tuple[object, ...]:
         """What decides the text this engine reads, for caches of it kept beyond one engine.
 
-        Without a fallback (off, or rapidocr missing) it is what it was before there was one."""
+        Without a fallback (off, or rapidocr missing) it names tesseract's settings alone, so the data
+        digests that include it (training's) do not change with the fallback's settings."""
         tesseract: tuple[object, ...] = (
             self.version,
             self.languages,

@@ -64,15 +64,8 @@ class PageCNN(nn.Module):
 def doc_cnn(num_labels: int) -> PageCNN:
     """doc-classifier v2.3 image model (~0.17 M parameters): 2x2 average, then 2x2 patches → 64x48.
 
-    Tried instead (2026-12-03, generator 6 data): no average pooling, 2x2 patches of the full page
-    (128x96; widths 24-48-96-128-192-192, 0.16 M parameters). Ahead after 4 epochs (held-out photos 0.49
-    → 0.56, real documents 0.17 → 0.30; 2.7x this one's time an epoch: 323 s against 118 s for 4), but
-    trained in full (20 epochs: 43 minutes on this shared 2-core VM) it ended at clean 0.877 (this one
-    0.897), degraded 0.794 (0.786), unseen types 0.671 (0.778), real documents 0.253 (0.207): not worth
-    pushing `make models` past an hour. A learned 4x4 patch in place of the average was worse at 4 epochs
-    (photos 0.46). Test-time rotation (the page tensor in its four quarter turns, each refitted, the most
-    confident answer kept) does not help it either: 0.730 against 0.729 on the 730 synthetic test photos
-    (2026-12-04)."""
+    The average keeps an epoch cheap; full-resolution patches, a learned stem and test-time rotation
+    were tried and not adopted (training/README.md, "Tried and not adopted")."""
     return PageCNN(num_labels, (32, 64, 128, 128, 192, 192), embed=128, grid=(4, 3), stem_pool=2, patch=2)
 
 

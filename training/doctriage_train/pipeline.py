@@ -93,14 +93,9 @@ class TrainConfig:
     lite_epochs: int = 30
     text_dim: int = DEFAULT_DIM  # hashed-token columns of v2.4's text input
     # v2.4's late fusion (train_v24): weight of v2.3's logits, scales of the hashed-token and sentence-
-    # embedding columns (the lexicon's are 1), the text head's L2 penalty. Chosen among 24 settings (image
-    # weight 0.1/0.2/0.35/0.5, embedding scale 0.25/0.5/1, L2 1e-4/1e-3; generator 4 data) by accuracy on
-    # ../shared/real-docs (0.71-0.82 over the grid) and on the synthetic test (0.87-0.89): a small selection
-    # on the documents that also calibrate the acceptance rule (MODEL_CARD limits). Re-checked on generator 6
-    # data (2026-12-03; image weight 0.1-1.0, hash scale 0.1-0.5, embedding scale 0.25-1, L2 3e-4-3e-3,
-    # lexicon x2): held-out degraded 0.81-0.857 (these settings 0.848) and real documents 0.57-0.83 (these 0.805,
-    # two of the 87 documents below the best, lexicon x2, which loses 0.2 points degraded); photos stay at
-    # 0.71-0.78 whatever the fusion: the image model bounds them (nets.py).
+    # embedding columns (the lexicon's are 1), the text head's L2 penalty. Chosen by accuracy on real and
+    # held-out synthetic documents, a small selection on the documents that also calibrate the acceptance
+    # rule (MODEL_CARD limits); the grids and their results: training/README.md, "Tried and not adopted".
     image_weight: float = 0.1
     hash_scale: float = 0.25
     emb_scale: float = 0.5
@@ -219,7 +214,7 @@ def fit_on_real(
     Temperature: synthetic validation pages (`val`) are cleaner than real uploads, and their temperature
     leaves real answers over-confident (ECE ~0.2-0.4); the real documents alone are few (~90), and their
     temperature, pulled up by a handful of confident mistakes, leaves the synthetic held-out pages
-    under-confident (2.4: ECE 0.055). The temperature minimizes the NLL of both sets pooled, each
+    under-confident. The temperature minimizes the NLL of both sets pooled, each
     carrying half of it (REAL_SHARE) whatever its size, when the model is about as accurate on both
     (POOL_MAX_ACCURACY_GAP). Otherwise (the image-only models: ~80 % right on synthetic pages, ~25 % on
     real documents) or without `val`, the real documents' alone: pooled, such a model would be left
@@ -519,11 +514,11 @@ def train_v24(
     them as well as from the synthetic training pages (each set carries its `cfg.*_share` of the loss),
     cross-fitted by source repository (crossfit.py): the temperature, the OOD cut, the quality figures
     and the acceptance rule written to `rule_file` all come from out-of-fold scores. Without them, the
-    head is trained and calibrated on synthetic pages alone (as before real documents were available).
+    head is trained and calibrated on synthetic pages alone.
 
-    A jointly trained fusion network (tried in earlier sessions) leans on v2.3's features, which
-    separate synthetic pages almost perfectly and real ones poorly: the head reads v2.3's logits only at
-    `image_weight`, and the frozen encoder stands in for the image side.
+    A head, not a jointly trained fusion network: such a network leans on v2.3's features, which
+    separate synthetic pages almost perfectly and real ones poorly; the head reads v2.3's logits only at
+    `image_weight`, and the frozen encoder stands in for the image side (training/README.md).
     """
     t0 = time.time() if t0 is None else t0
     log("training doc-classifier 2.4 (v2.3 + text and image-encoder head) ...")
