@@ -2,7 +2,8 @@
 
 Nothing here imports CuPy or onnxruntime-gpu at module import: the CPU install
 (`pip install .`) never has them. `gpu_available()` is the one probe; only when
-it returns True may a caller import `sidecar.gpu.cuda`.
+it returns True may a caller import `sidecar.gpu.cuda`. Serving reaches this path
+through `sidecar.pipeline.normalizer.choose_normalizer(settings.models.device)`.
 
 Install with the `[gpu]` extra (CUDA 13: cupy-cuda13x + onnxruntime-gpu ≥ 1.27),
 see docs/preprocessing.md; onnxruntime (CPU) must be removed first, the two
@@ -36,18 +37,6 @@ def gpu_status() -> GpuStatus:
 
 def gpu_available() -> bool:
     return gpu_status().available
-
-
-def resolve_device(setting: str) -> str:
-    """Setting "auto" | "cpu" | "cuda" → the device the preprocessing really uses ("cpu" or "cuda").
-
-    "cuda" without a usable GPU falls back to "cpu" (reported by health/GetStatus, not fatal).
-    """
-    if setting == "cpu":
-        return "cpu"
-    if setting not in ("auto", "cuda"):
-        raise ValueError(f"device must be auto, cpu or cuda, not {setting!r}")
-    return "cuda" if gpu_available() else "cpu"
 
 
 def _detect() -> GpuStatus:

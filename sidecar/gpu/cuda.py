@@ -1,10 +1,13 @@
 """CuPy preprocessing and ONNX Runtime CUDA IOBinding. Import only when gpu_available().
 
 One `CudaPreprocessor` per executor worker: it owns a CUDA stream and a pinned
-host staging buffer, so the uint8 page crosses PCIe once, asynchronously, and the
-float32 tensor never comes back to the host. `IoBindingRunner` binds that device
-tensor as the model input and keeps the outputs on the device until the small
-logits are copied back.
+host staging buffer, so the uint8 page crosses PCIe once, asynchronously.
+`CupyNormalizer` is what serving uses (sidecar.pipeline.normalizer.choose_normalizer):
+the worker's preprocessor, then the small float32 tensor (196 KB at 256x192) copied
+back to the host, where the batcher, the image encoder and the caches expect it.
+`IoBindingRunner` binds a device batch as a model's input and keeps the outputs on the
+device until the small logits are copied back; serving does not use it (the batch is
+stacked on the host), bench/preprocess/gpu.py and tests/gpu do.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy.typing as npt
 
 from sidecar.domain import Page
 from sidecar.gpu.resample import autocontrast_params, fit_page_xp, resize_weights
-from sidecar.pipeline.normalize import InputSpec, crop_to_page
+from sidecar.pipeline.normalize import InputSpec, crop_to_page, normalize_page
 
 # levels → ((clip((x - lo) * gain, 0, 255)) / 255 - mean) / std, in one pass over the canvas.
 _normalize_kernel = cp.ElementwiseKernel(
@@ -148,3 +151,25 @@ def thread_preprocessor(device_id: int = 0) -> CudaPreprocessor:
         pre = CudaPreprocessor(device_id)
         _local.preprocessor = pre
     return pre
+
+
+class CupyNormalizer:
+    """The `Normalizer` (sidecar/pipeline/normalizer.py) on the GPU: each executor thread uses its own
+    CudaPreprocessor (stream, pinned buffer) and gets the host float32 C x H x W tensor back, as from
+    normalize_page (within PARITY_TOLERANCE). A spec with `deskew` is normalized on the CPU."""
+
+    name = "cupy"
+
+    def __init__(self, device: str, device_id: int = 0) -> None:
+        self.device = device  # the GPU's name
+        self.device_id = device_id
+
+    def normalize(self, page: Page, spec: InputSpec) -> npt.NDArray[np.float32]:
+        if spec.deskew:
+            return normalize_page(page, spec)
+        pre = thread_preprocessor(self.device_id)
+        with cp.cuda.Device(self.device_id):
+            tensor = pre.normalize(page, spec)
+            host = cp.asnumpy(tensor, stream=pre.stream)
+            pre.stream.synchronize()  # older CuPy copies asynchronously when given a stream
+        return np.ascontiguousarray(host, dtype=np.float32)

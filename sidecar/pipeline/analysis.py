@@ -31,7 +31,8 @@ import structlog
 from sidecar.config import Settings
 from sidecar.domain import Document, Inspection, Page, RuleFinding
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import InputSpec, normalize_page
+from sidecar.pipeline.normalize import InputSpec
+from sidecar.pipeline.normalizer import NUMPY, Normalizer, choose_normalizer
 from sidecar.pipeline.rules import DocumentFacts, RuleBook
 from sidecar.pipeline.validate import validate_document
 
@@ -44,17 +45,32 @@ T = TypeVar("T")
 
 
 class Stages:
-    """What the stages need beyond the document: the settings, the business rules and the OCR pool
-    (created on first need, then shared by every document). One per server, calibration run or
-    training process; thread-safe."""
+    """What the stages need beyond the document: the settings, the business rules, the normalizer
+    (serving's is chosen at start-up from `models.device`: sidecar/pipeline/normalizer.py; numpy
+    unless given) and the OCR pool (created on first need, then shared by every document). One per
+    server, calibration run or training process; thread-safe."""
 
-    def __init__(self, settings: Settings, rules: RuleBook | None = None, *, ocr: bool = True) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rules: RuleBook | None = None,
+        *,
+        ocr: bool = True,
+        normalizer: Normalizer = NUMPY,
+    ) -> None:
         self.settings = settings
+        self.normalizer = normalizer
         self.rules = RuleBook.load(settings.rules.path) if rules is None else rules
         self._ocr_wanted = ocr and settings.ocr.enabled
         self._ocr: OcrEngine | None = None
         self._ocr_lock = threading.Lock()
         self._ocr_failed = False
+
+    @classmethod
+    def for_serving(cls, settings: Settings) -> Stages:
+        """The server's stages: the normalizer chosen once, now, from `models.device` (GPU or numpy;
+        DeviceUnavailableError when "cuda" cannot be had)."""
+        return cls(settings, normalizer=choose_normalizer(settings.models.device))
 
     def analyse(self, doc: Document, inspection: Inspection | None = None) -> Analysis:
         return Analysis(doc, self, inspection)
@@ -154,7 +170,8 @@ class Analysis:
         tensor = self.tensors.get(spec)
         if tensor is None:
             page = self.decode(spec)
-            tensor = self.tensors[spec] = self._timed_call("normalize", normalize_page, page, spec)
+            normalize = self.stages.normalizer.normalize
+            tensor = self.tensors[spec] = self._timed_call("normalize", normalize, page, spec)
         return tensor
 
     def text_is_free(self) -> bool:

@@ -12,7 +12,7 @@ from PIL import Image
 
 from harness import documents as docs
 from sidecar.domain import DocKind, Inspection, Page
-from sidecar.gpu import GpuStatus, gpu_status, resolve_device
+from sidecar.gpu import GpuStatus, gpu_status
 from sidecar.gpu.resample import (
     PARITY_MEAN_TOLERANCE,
     PARITY_TOLERANCE,
@@ -81,12 +81,7 @@ def test_fit_matches_pillow_on_odd_sizes(size: tuple[int, int]) -> None:
     assert np.abs(ours - ref).mean() <= 0.2
 
 
-def test_probe_never_raises_and_auto_falls_back_to_cpu() -> None:
+def test_probe_never_raises_and_says_why_not() -> None:
     status = gpu_status()
     assert isinstance(status, GpuStatus)
-    if not status.available:
-        assert status.reason
-        assert resolve_device("auto") == "cpu" and resolve_device("cuda") == "cpu"
-    assert resolve_device("cpu") == "cpu"
-    with pytest.raises(ValueError):
-        resolve_device("tpu")
+    assert status.available or status.reason
