@@ -205,6 +205,7 @@ def test_admin_status_and_stats(observed: ServerThread) -> None:
         stats = admin.GetStats(admin_pb2.GetStatsRequest(), metadata=bearer(ADMIN), timeout=10)
     assert status.version and status.uptime_seconds > 0 and len(status.config_digest) == 64
     assert status.device == "cpu" and status.serving and status.hotpath in ("compiled", "python")
+    assert status.normalizer == "numpy"  # no GPU in CI: models.device = "auto" chose numpy at start-up
     assert any(m.name == "doc-classifier" and m.version == "2.3" for m in status.models)
     assert stats.requests >= 1 and sum(stats.by_decision.values()) >= 1 and sum(stats.by_label.values()) >= 1
     assert 0 < stats.latency_p50_seconds <= stats.latency_p95_seconds <= stats.latency_p99_seconds
