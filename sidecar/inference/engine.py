@@ -72,9 +72,6 @@ class InferenceEngine:
             m.CIRCUIT_BREAKER_STATE.labels(model=key).set(0)
         return breaker
 
-    def breakers(self) -> dict[str, BreakerState]:
-        return {key: b.state for key, b in self._breakers.items()}
-
     def _batcher(self, model: OnnxModel) -> DynamicBatcher:
         batcher = self._batchers.get(model.key)
         if batcher is None or batcher.model is not model:  # first use, or the version was reloaded

@@ -24,7 +24,6 @@ if TYPE_CHECKING:
 FloatArray = npt.NDArray[np.float64]
 
 MAHALANOBIS_FORMULA = "min_c mean_j (embedding_j - means[c][j])**2 / var[j]; higher = more out-of-distribution"
-ENERGY_FORMULA = "-T * logsumexp(logits / T); higher = more out-of-distribution"
 
 
 def softmax(logits: npt.ArrayLike) -> FloatArray:

@@ -19,7 +19,6 @@ from PIL import Image
 from sidecar.domain import Inspection, Page
 from sidecar.pipeline.ocr import OcrResult
 
-FEATURES_VERSION = "1"
 # Image statistics are measured on the page scaled to fit this box (height, width): fixed,
 # so that a 300 dpi PNG and a draft-decoded JPEG of the same page give the same numbers.
 THUMBNAIL = (256, 192)

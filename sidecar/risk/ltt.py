@@ -29,11 +29,6 @@ from sidecar.risk.bounds import clopper_pearson_upper, risk_p_value
 from sidecar.risk.rule import NEVER, OUT_OF_SCOPE_LABEL, AcceptanceRule, PredictionFeatures
 
 
-def default_grid() -> npt.NDArray[np.float64]:
-    """λ candidates, strictest first: dense near 1 where a tight α lands, then every 0.01."""
-    return _GRID.copy()
-
-
 def _make_grid() -> npt.NDArray[np.float64]:
     near_one = 1.0 - np.logspace(-5, -1, 81)
     rest = np.linspace(0.9, 0.0, 91)

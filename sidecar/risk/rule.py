@@ -61,10 +61,6 @@ class AcceptanceRule:
     data_digest: str = ""  # SHA-256 over the calibration records
     note: str = ""
 
-    @property
-    def accepts_nothing(self) -> bool:
-        return not self.proven
-
     def threshold(self, label: str) -> float:
         return self.per_label.get(label, self.confidence_threshold)
 

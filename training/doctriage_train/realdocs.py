@@ -52,12 +52,6 @@ def default_roots() -> list[Path]:
     return []
 
 
-def default_root() -> Path | None:
-    """The held-out validation set alone (../shared/real-docs), for tools that read just that one."""
-    roots = [r for r in default_roots() if r.name == "real-docs"]
-    return roots[0] if roots else None
-
-
 @dataclass
 class RealDocs:
     x: npt.NDArray[np.float32]
