@@ -14,7 +14,7 @@ APT_PACKAGES := $(OCR_PACKAGES) clamav-daemon clamav prometheus
 
 serve: system build embedder
 	scripts/clamd.sh start
-	$(BIN)/python -m sidecar serve --local-key var/api-key
+	$(BIN)/python -m sidecar serve --data-dir . --local-key var/api-key
 
 test: system build lint typecheck pytest
 
@@ -76,6 +76,7 @@ protos: test-deps
 lint: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=training $(BIN)/lint-imports
 
 typecheck: test-deps
 	$(BIN)/mypy

@@ -20,6 +20,7 @@ class SidecarProcess:
         state = tempfile.mkdtemp(prefix="doctriage-state-")
         full_env = {
             **os.environ,
+            "DOCTRIAGE_DATA_DIR": str(ROOT),
             "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0",
             # Production defaults are auth on and the exporter on :9464; tests opt in to auth.
             "DOCTRIAGE_AUTH__ENABLED": "false",

@@ -7,6 +7,7 @@ that exercise loading, failure and batching do not depend on the shipped models'
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from harness.paths import ROOT
+from sidecar.config import DEPLOYMENT_FILE
 from sidecar.tools.evaluation import CANONICAL_LABELS
 
 LABELS = list(CANONICAL_LABELS)
@@ -39,6 +42,10 @@ def write_tiny_model(
     `bias` to that label's logit (a model that predicts it, more or less confidently); `embedder` (a
     path under the models root, e.g. "text-embedder/all-minilm-l6-v2") makes the last `embedder_dim`
     columns of `text` a sentence embedding, as in the shipped v2.4."""
+    if not (directory / DEPLOYMENT_FILE).exists():
+        # The tiny tree stands in for the shipped release (same names and versions): its deployment file.
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ROOT / "models" / DEPLOYMENT_FILE, directory / DEPLOYMENT_FILE)
     rng = np.random.default_rng(seed)
     target = directory / name / version
     target.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="doctriage-sidecar", description="DocTriage gRPC sidecar")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="start the sidecar")
+    serve.add_argument(
+        "--data-dir",
+        help="the release directory: models/ (with deployment.toml), config/, var/ (also DOCTRIAGE_DATA_DIR); required",
+    )
     serve.add_argument("--config", help="TOML settings file (also DOCTRIAGE_CONFIG)")
     serve.add_argument("--address", help="host:port to listen on (also DOCTRIAGE_SERVER__ADDRESS)")
     serve.add_argument(
@@ -38,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.config:
         os.environ["DOCTRIAGE_CONFIG"] = args.config
+    if args.data_dir:
+        os.environ["DOCTRIAGE_DATA_DIR"] = args.data_dir
     settings = load_settings()
+    if "data_dir" not in settings.model_fields_set:
+        parser.error(
+            "a data directory is required: --data-dir DIR, DOCTRIAGE_DATA_DIR or data_dir in the settings file"
+        )
     if args.address:
         settings.server.address = args.address
     configure_logging(settings.logging)

@@ -2,18 +2,25 @@
 
 Precedence (highest first): constructor arguments, environment variables
 (`DOCTRIAGE_SERVER__ADDRESS=0.0.0.0:50051`, nested with `__`), the TOML file
-named by `DOCTRIAGE_CONFIG` (default: none), then the defaults below, each one
-safe for production.
+named by `DOCTRIAGE_CONFIG` (default: none), the release's deployment file
+(`<models.root>/deployment.toml`: which versions serve, the split, the cascade,
+the fallback, the bands, the acceptance-rule file), then the defaults below,
+each one safe for production.
+
+Relative paths are taken from `data_dir`, the directory the release lives in
+(models/, config/, and var/ for the runtime state unless `state.dir` and
+`review.path` point elsewhere). `doctriage-sidecar serve` requires it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,8 +28,13 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
 MiB = 1024 * 1024
+# The release's deployment file, beside its models (models.root).
+DEPLOYMENT_FILE = "deployment.toml"
+DEPLOYMENT_SECTIONS = ("models", "traffic", "decision")
+# The confidence bands when nothing else says (sidecar/decision/decide.py reads these too).
+DEFAULT_ACCEPT = 0.85
+DEFAULT_REVIEW_BELOW = 0.60
 # Where pages are normalized and models run (models.device; sidecar/pipeline/normalizer.py).
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -31,7 +43,7 @@ class ServerSettings(BaseModel):
     address: str = "127.0.0.1:50051"
     # Threads of the one executor that runs CPU work (validation, decode, inference).
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
-    # Requests run through the pipeline at once; the rest wait in one queue (sidecar/admission.py).
+    # Requests run through the pipeline at once; the rest wait in one queue (sidecar/dataplane/admission.py).
     # Throughput saturates at ~2 per core and p95 passes 500 ms beyond ~4 per core
     # (bench/concurrency/results.md): 4 per core.
     max_concurrent_requests: int = Field(default_factory=lambda: 4 * (os.cpu_count() or 1), ge=1)
@@ -90,7 +102,7 @@ class ScannerSettings(BaseModel):
 
     enabled: bool = True
     # "unix:/path/to/clamd.sock" or "tcp:host:port".
-    address: str = f"unix:{ROOT / 'var' / 'clamd' / 'clamd.sock'}"
+    address: str = "unix:var/clamd/clamd.sock"  # a relative unix path is taken from data_dir
     # False (default): scanner down refuses requests (UNAVAILABLE). True: they pass, flagged SCAN_SKIPPED.
     fail_open: bool = False
     connect_timeout_s: float = Field(default=1.0, gt=0)
@@ -104,10 +116,10 @@ class ScannerSettings(BaseModel):
 
 
 class ModelSettings(BaseModel):
-    root: Path = ROOT / "models"
-    name: str = "doc-classifier"
-    # Version served when no traffic split says otherwise.
-    default_version: str = "2.3"
+    root: Path = Path("models")
+    # The model served, and the version served when the split names none (the deployment file says).
+    name: str = ""
+    default_version: str = ""
     # onnxruntime intra-op threads per session; 1 keeps a serial caller fast (no spinning).
     intra_op_threads: int = Field(default=1, ge=1)
     # Where pages are normalized and models run, chosen once at start-up and reported by GetStatus:
@@ -167,12 +179,13 @@ class OcrSettings(BaseModel):
 
 
 class DecisionSettings(BaseModel):
-    accept: float = Field(default=0.85, ge=0, le=1)
-    review_below: float = Field(default=0.60, ge=0, le=1)
-    # Risk-controlled acceptance rules per model version, written by `doctriage-admin calibrate` (proven on
-    # real labelled documents, with provenance). Rules installed through Admin.SetThresholds (persisted
-    # runtime state) win over this file; "" or none = the bands alone decide.
-    rule_file: Path | None = ROOT / "config" / "acceptance-rule.json"
+    accept: float = Field(default=DEFAULT_ACCEPT, ge=0, le=1)
+    review_below: float = Field(default=DEFAULT_REVIEW_BELOW, ge=0, le=1)
+    # The acceptance-rule file: risk-controlled acceptance rules per model version, written by
+    # `doctriage-admin calibrate` and `make models` (proven on real labelled documents, with
+    # provenance). Rules installed through Admin.SetThresholds (persisted runtime state) win over
+    # it; "" or none = the bands alone decide. The deployment file names the release's.
+    rule_file: Path | None = None
 
     @field_validator("rule_file", mode="before")
     @classmethod
@@ -193,18 +206,19 @@ class BatchingSettings(BaseModel):
 
 
 class TrafficSettings(BaseModel):
-    """Initial A/B split; Admin.SetTrafficSplit changes it live (persisted under state.dir)."""
+    """Initial A/B split; Admin.SetTrafficSplit changes it live (persisted under state.dir). Empty
+    weights: every request to models.default_version."""
 
-    weights: dict[str, float] = Field(default_factory=lambda: {"2.3": 0.9, "2.4": 0.1})
+    weights: dict[str, float] = Field(default_factory=dict)
     shadow_version: str = ""
     shadow_share: float = Field(default=0.0, ge=0, le=1)
     # The cascade: an answer of another version that would go to human review is asked again of this
     # version of the same model (one that reads the page's text, OCR included); its answer and decision
     # are returned, with reason ESCALATED_FROM_<version>. "" = no cascade.
-    escalate_to: str = "2.4"
+    escalate_to: str = ""
     # Fallback model tried when the routed version fails or its breaker is open ("" = none).
-    fallback_name: str = "doc-classifier-lite"
-    fallback_version: str = "1.0"
+    fallback_name: str = ""
+    fallback_version: str = ""
 
 
 class CacheSettings(BaseModel):
@@ -215,7 +229,7 @@ class CacheSettings(BaseModel):
 
 class ReviewSettings(BaseModel):
     # SQLite database (WAL) of the human review queue and the feedback table.
-    path: Path = ROOT / "var" / "review.sqlite3"
+    path: Path = Path("var/review.sqlite3")
     lease_s: float = Field(default=600.0, gt=0)
     max_page_size: int = Field(default=500, ge=1)
     # How long a write waits for a lock another process holds (a review tool, a backup) before the
@@ -225,7 +239,7 @@ class ReviewSettings(BaseModel):
 
 class RulesSettings(BaseModel):
     # Declarative business rules per label (TOML).
-    path: Path = ROOT / "config" / "rules.toml"
+    path: Path = Path("config/rules.toml")
 
 
 class BreakerSettings(BaseModel):
@@ -242,8 +256,8 @@ class BreakerSettings(BaseModel):
 
 
 class StateSettings(BaseModel):
-    # Runtime changes made through Admin (thresholds, traffic split) persist here.
-    dir: Path = ROOT / "var"
+    # Runtime changes made through Admin (thresholds, traffic split, loaded models) persist here.
+    dir: Path = Path("var")
 
 
 class ApiKey(BaseModel):
@@ -308,6 +322,10 @@ class Settings(BaseSettings):
         env_prefix="DOCTRIAGE_", env_nested_delimiter="__", extra="forbid", toml_file=None
     )
 
+    # Where the release lives (models/, config/, var/): relative paths below are taken from here.
+    # `doctriage-sidecar serve` requires it (--data-dir, DOCTRIAGE_DATA_DIR or the settings file);
+    # in-process users (tests, training, tools) get the working directory.
+    data_dir: Path = Field(default_factory=Path.cwd)
     server: ServerSettings = ServerSettings()
     validation: ValidationSettings = ValidationSettings()
     scanner: ScannerSettings = ScannerSettings()
@@ -343,6 +361,48 @@ class Settings(BaseSettings):
         if path:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(path)))
         return tuple(sources)
+
+    # Per section, the keys whose value came from the deployment file (GetStatus reports origins).
+    _deployed: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _release_and_paths(self) -> Settings:
+        self.data_dir = self.data_dir.absolute()
+        self.models.root = self._at(self.models.root)
+        self._apply_deployment(self.models.root / DEPLOYMENT_FILE)
+        self.rules.path = self._at(self.rules.path)
+        self.state.dir = self._at(self.state.dir)
+        self.review.path = self._at(self.review.path)
+        if self.decision.rule_file is not None:
+            self.decision.rule_file = self._at(self.decision.rule_file)
+        kind, _, where = self.scanner.address.partition(":")
+        if kind == "unix" and not Path(where).is_absolute():
+            self.scanner.address = f"unix:{self._at(Path(where))}"
+        return self
+
+    def _at(self, path: Path) -> Path:
+        return path if path.is_absolute() else self.data_dir / path
+
+    def _apply_deployment(self, path: Path) -> None:
+        """The release's facts, for every key no other source set."""
+        if not path.is_file():
+            return
+        data = tomllib.loads(path.read_text())
+        unknown = set(data) - set(DEPLOYMENT_SECTIONS)
+        if unknown:
+            raise ValueError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; known: {DEPLOYMENT_SECTIONS}")
+        for section, values in data.items():
+            current: BaseModel = getattr(self, section)
+            taken = {k: v for k, v in values.items() if k not in current.model_fields_set}
+            merged = {**current.model_dump(exclude_unset=True), **taken}
+            updated = type(current).model_validate(merged)
+            updated.__pydantic_fields_set__ = set(current.model_fields_set)  # what the deployment set is not "set"
+            setattr(self, section, updated)
+            self._deployed[section] = frozenset(taken)
+
+    def deployed(self, section: str, key: str) -> bool:
+        """Whether the value of `section.key` came from the deployment file."""
+        return key in self._deployed.get(section, frozenset())
 
     def digest(self) -> str:
         """SHA-256 of the effective configuration (reported by Admin.GetStatus)."""

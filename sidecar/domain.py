@@ -33,6 +33,44 @@ class Source(StrEnum):
     DEGRADED = "DEGRADED"
 
 
+# The tensor contract between the pipeline (sidecar/pipeline/normalize.py implements it) and the models
+# (each manifest names the version and the InputSpec its model was trained with).
+PREPROCESSING_VERSION = "1"
+# Versions this module implements; the registry refuses a manifest naming any other.
+SUPPORTED_PREPROCESSING_VERSIONS = frozenset({"1"})
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    height: int = 256
+    width: int = 192
+    mean: float = 0.5
+    std: float = 0.5
+    # Stretch the 1st..99th percentile of grey levels to the full range (lighting, faded scans).
+    autocontrast: bool = True
+    # 1 = grey (v1); 3 = RGB, decoded with decode_document(..., mode="RGB").
+    channels: int = 1
+    # Straighten pages photographed or scanned at a small angle (±5°) before fitting.
+    deskew: bool = False
+    # Cut the sheet out of a photo's background (the bright paper against a darker table, hand or
+    # floor) before fitting, so a page photographed from afar fills the tensor (page_box).
+    crop_page: bool = False
+
+    def __post_init__(self) -> None:
+        if self.height < 1 or self.width < 1 or self.std <= 0 or self.channels not in (1, 3):
+            raise ValueError(f"invalid input spec: {self}")
+
+    @property
+    def decode_mode(self) -> str:
+        """The `mode` to pass to decode_document for this spec."""
+        return "RGB" if self.channels == 3 else "L"
+
+    @classmethod
+    def from_manifest(cls, spec: dict[str, object]) -> InputSpec:
+        known = {k: spec[k] for k in cls.__dataclass_fields__ if k in spec}
+        return cls(**known)  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """One document as the caller sent it."""

@@ -22,8 +22,8 @@ import numpy as np
 
 from harness import documents as docs
 from sidecar.domain import DocKind, InputSpec, Inspection, Page
-from sidecar.gpu import gpu_status
 from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.gpu import gpu_status
 from sidecar.pipeline.normalize import normalize_page, to_batch
 
 
@@ -57,7 +57,7 @@ def main() -> None:
     import onnxruntime as ort
 
     from harness.tiny_model import write_tiny_model
-    from sidecar.gpu.cuda import CudaPreprocessor, IoBindingRunner
+    from sidecar.pipeline.gpu.cuda import CudaPreprocessor, IoBindingRunner
 
     spec = InputSpec()
     sample = pages()

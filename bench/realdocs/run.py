@@ -3,7 +3,7 @@
 python -m bench.realdocs.run [--splits 50] [--cal-fraction 0.7] [--models-root models]
 
 Classifies every real document once, in-process (validate → decode → normalize → ONNX model with
-its manifest's calibration and OOD score → text → business rules; sidecar.risk.offline), then for
+its manifest's calibration and OOD score → text → business rules; sidecar.tools.offline), then for
 each of `--splits` stratified random splits fits the Learn-then-Test rule on the calibration part
 at each α (δ = 0.1) and measures it on the held-out part: achieved silent-failure rate (wrong AND
 automatically accepted, over all test documents), the rule's bound, coverage (auto-accept rate),
@@ -28,10 +28,11 @@ import numpy as np
 
 from sidecar.risk import CalibrationRecord, clopper_pearson, evaluate, fit_rule
 from sidecar.risk.ltt import RecordTable
-from sidecar.risk.offline import OfflineClassifier, find_model, find_named_model
 from sidecar.risk.recalibrate import min_records
+from sidecar.tools.offline import OfflineClassifier, find_model, find_named_model
 
 ROOT = Path(__file__).resolve().parents[2]
+
 REAL_DOCS = ROOT.parent / "shared" / "real-docs"
 HERE = Path(__file__).resolve().parent
 TABLE_ALPHAS = (0.01, 0.02, 0.05)

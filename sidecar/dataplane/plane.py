@@ -28,7 +28,17 @@ from sidecar.dataplane.review import ReviewDesk
 from sidecar.dataplane.state import StateStore
 from sidecar.decision.decide import Thresholds, decide, in_middle_band
 from sidecar.decision.policy import Origin, PolicyBook
-from sidecar.domain import ClassifyResult, Decision, DecisionKind, Document, Prediction, RuleFinding, Source
+from sidecar.domain import (
+    PREPROCESSING_VERSION,
+    ClassifyResult,
+    Decision,
+    DecisionKind,
+    Document,
+    InputSpec,
+    Prediction,
+    RuleFinding,
+    Source,
+)
 from sidecar.errors import DeadlineExceeded
 from sidecar.inference.engine import InferenceEngine, ModelFailure
 from sidecar.inference.registry import ModelRegistry
@@ -36,7 +46,6 @@ from sidecar.inference.routing import TrafficSplit
 from sidecar.observability import metrics as m
 from sidecar.observability.recorder import Recorder
 from sidecar.pipeline.analysis import Stages
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec
 from sidecar.pipeline.scan import Scanner, scan_document
 from sidecar.risk.audit import DEFAULT_AUDIT_RATE
 
@@ -55,25 +64,33 @@ class DataPlane:
         self.stages = Stages.for_serving(settings)
         engine = InferenceEngine(registry, self.executor, settings.batching, settings.breaker)
         self.predictor = Predictor(settings, registry, engine, self.stages.rules)
-        self.policy = PolicyBook(settings.decision, self.state.get("thresholds"))
+        deployed = settings.deployed("decision", "accept") or settings.deployed("decision", "review_below")
+        self.policy = PolicyBook(
+            settings.decision,
+            self.state.get("thresholds"),
+            bands_origin=Origin.DEPLOYMENT if deployed else Origin.CONFIG,
+        )
         persisted_split = self.state.get("traffic_split")
-        t = settings.traffic
+        t, name, default = settings.traffic, settings.models.name, settings.models.default_version
+        weights = t.weights or ({default: 1.0} if default else {})  # none: everything to the default version
         self.split = (
             TrafficSplit.from_dict(persisted_split)
             if persisted_split
-            else TrafficSplit(settings.models.name, t.weights, t.shadow_version, t.shadow_share)
+            else TrafficSplit(name, weights, t.shadow_version, t.shadow_share)
         )
-        self.split_origin = Origin.RUNTIME if persisted_split else Origin.CONFIG
         if persisted_split:
+            self.split_origin = Origin.RUNTIME
             log.info("traffic_split_from_runtime_state", split=self.split.as_dict())
+        else:
+            self.split_origin = Origin.DEPLOYMENT if settings.deployed("traffic", "weights") else Origin.CONFIG
         # One clamd client for the process (its own pool); None when scanning is disabled.
         self.scanner = Scanner(settings.scanner) if settings.scanner.enabled else None
         s = settings.server
         self.admission = Admission(s.max_concurrent_requests, s.queue_limit, s.queue_delay_target_s)
         self._in_flight = 0
         self.draining = False
-        default = self.policy.default
-        audit_rate = DEFAULT_AUDIT_RATE if default.audit_rate is None else default.audit_rate
+        audit_rate = self.policy.default.audit_rate
+        audit_rate = DEFAULT_AUDIT_RATE if audit_rate is None else audit_rate
         self.desk = ReviewDesk(settings.review, self.executor, self.policy.watched_rule(), audit_rate)
         self.recorder = Recorder(settings, registry.drift_reference, registry.on_gpu)
 

@@ -18,11 +18,10 @@ from typing import Any, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from sidecar.domain import Document, Inspection, Prediction
+from sidecar.domain import Document, InputSpec, Inspection, Prediction
 from sidecar.errors import DeadlineExceeded
 from sidecar.models.runtime import OnnxModel
 from sidecar.pipeline.analysis import Analysis
-from sidecar.pipeline.normalize import InputSpec
 
 T = TypeVar("T")
 
@@ -101,7 +100,7 @@ class Request:
         """The model's text row, or None when it reads no text."""
         if not model.text_dim:
             return None
-        if self.analysis.text_is_free() and model.embedder is None and model.lexicon is None:
+        if self.analysis.text_is_free() and model.text_is_cheap:
             return model.text_features(self.analysis.read_text())  # hashing only: microseconds, no hop
         return await self.run("text_embedding", self.analysis.text_features, model, record=False)
 

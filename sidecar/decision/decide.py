@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+from sidecar.config import DEFAULT_ACCEPT, DEFAULT_REVIEW_BELOW
 from sidecar.domain import Decision, DecisionKind, Prediction, RuleFinding, Source
 from sidecar.errors import InvalidRequest
 from sidecar.risk.rule import AcceptanceRule, PredictionFeatures, apply_rule
@@ -27,8 +28,8 @@ OTHER_LABEL = "other"
 
 @dataclass(frozen=True, slots=True)
 class Band:
-    accept: float = 0.85
-    review_below: float = 0.60
+    accept: float = DEFAULT_ACCEPT
+    review_below: float = DEFAULT_REVIEW_BELOW
 
     def validate(self, where: str) -> Band:
         for name, value in (("accept", self.accept), ("review_below", self.review_below)):
@@ -43,8 +44,8 @@ class Band:
 class Thresholds:
     """The bands of one model version (or of all, `model_version` ""), with per-label overrides."""
 
-    accept: float = 0.85
-    review_below: float = 0.60
+    accept: float = DEFAULT_ACCEPT
+    review_below: float = DEFAULT_REVIEW_BELOW
     per_label: Mapping[str, Band] = field(default_factory=dict)
     model_version: str = ""
     provenance: str = ""
@@ -89,8 +90,8 @@ class Thresholds:
         assert isinstance(per_label, Mapping)
         rule, audit_rate = raw.get("rule"), raw.get("audit_rate")
         return cls(
-            accept=float(raw.get("accept", 0.85)),  # type: ignore[arg-type]
-            review_below=float(raw.get("review_below", 0.60)),  # type: ignore[arg-type]
+            accept=float(raw.get("accept", DEFAULT_ACCEPT)),  # type: ignore[arg-type]
+            review_below=float(raw.get("review_below", DEFAULT_REVIEW_BELOW)),  # type: ignore[arg-type]
             per_label={str(k): Band(float(v["accept"]), float(v["review_below"])) for k, v in per_label.items()},
             model_version=str(raw.get("model_version", "")),
             provenance=str(raw.get("provenance", "")),

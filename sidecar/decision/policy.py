@@ -1,8 +1,9 @@
 """The policy book: which thresholds and acceptance rule decide for each model version, and where
 each came from.
 
-Three sources, in increasing precedence:
-- `config`: the bands of `[decision]` (accept, review_below) in the settings;
+Four sources, in increasing precedence:
+- `deployment`: the bands of the release's deployment file (models/deployment.toml);
+- `config`: the bands of `[decision]` (accept, review_below) in the settings file or environment;
 - `rule_file`: the acceptance rules of `decision.rule_file` (`doctriage-admin calibrate`, `make
   models`), for every version that has no rule installed at run time;
 - `runtime`: what Admin.SetThresholds installed (or recalibration from reviews), persisted in the
@@ -29,6 +30,7 @@ log = structlog.get_logger(__name__)
 
 
 class Origin(StrEnum):
+    DEPLOYMENT = "deployment"
     CONFIG = "config"
     RULE_FILE = "rule_file"
     RUNTIME = "runtime"
@@ -44,9 +46,15 @@ class Provenance:
 
 
 class PolicyBook:
-    def __init__(self, settings: DecisionSettings, persisted: Mapping[str, Mapping[str, object]] | None = None) -> None:
+    def __init__(
+        self,
+        settings: DecisionSettings,
+        persisted: Mapping[str, Mapping[str, object]] | None = None,
+        *,
+        bands_origin: Origin = Origin.CONFIG,
+    ) -> None:
         self._thresholds: dict[str, Thresholds] = {"": Thresholds(settings.accept, settings.review_below)}
-        self._origins: dict[str, Provenance] = {"": Provenance("", Origin.CONFIG, None)}
+        self._origins: dict[str, Provenance] = {"": Provenance("", bands_origin, None)}
         for version, raw in (persisted or {}).items():
             key = "" if version == "*" else version
             thresholds = Thresholds.from_dict(raw)

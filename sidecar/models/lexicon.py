@@ -5,7 +5,7 @@ groups of document-type terms. Each group gives three features: log1p of its mat
 distinct terms matched, and whether one matched in the title area (the first `head_chars` of the
 normalised text); then four of the whole text: log1p(words) / 8, the share of numeric words, and
 log1p of machine-readable-zone matches and whether there is one (with `mrz_repair`, on lines whose
-OCR-misread `<` fillers are mended: sidecar.pipeline.rules.repair_mrz). Training and serving call the same
+OCR-misread `<` fillers are mended: sidecar.text.repair_mrz). Training and serving call the same
 `Lexicon.features`.
 
 Matching is by word n-grams over the normalised text (German umlauts transliterated, accents
@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sidecar.pipeline.rules import repair_mrz
+from sidecar.text import repair_mrz
 
 _TRANSLITERATE = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+from sidecar.domain import InputSpec
 from sidecar.errors import FailedPrecondition
-from sidecar.pipeline.normalize import InputSpec
 
 JsonScalar = str | int | float | bool | None
 Shape = tuple[str | int, ...]  # e.g. ["N", 1, 256, 192]: "N" is the batch axis

@@ -15,13 +15,13 @@ import numpy as np
 import numpy.typing as npt
 import onnxruntime as ort
 
+from sidecar.domain import PREPROCESSING_VERSION, InputSpec
 from sidecar.errors import FailedPrecondition
 from sidecar.models.embedder import TextEmbedder, embedder_for, locate
 from sidecar.models.image_encoder import ImageEncoder, encoder_for
 from sidecar.models.lexicon import Lexicon
 from sidecar.models.manifest import Manifest, TextInput
 from sidecar.models.sessions import session_options
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION
 from sidecar.texthash import text_features
 
 CPU = "CPUExecutionProvider"
@@ -137,6 +137,15 @@ class OnnxModel:
             return 0
         shape = next(i.shape for i in self.session.get_inputs() if i.name == "text")
         return int(shape[1])
+
+    @property
+    def input_spec(self) -> InputSpec:
+        return self.manifest.input_spec
+
+    @property
+    def text_is_cheap(self) -> bool:
+        """Its text row is token hashing only (microseconds): no lexicon, no sentence encoder."""
+        return self.embedder is None and self.lexicon is None
 
     def text_features(self, text: str | None) -> npt.NDArray[np.float32]:
         """One row of this model's `text` input (CPU work: hashing, the lexicon, the encoder when it has one)."""

@@ -65,7 +65,7 @@ IN_FLIGHT = Gauge(
 )
 QUEUED = Gauge(
     "doctriage_queued_requests",
-    "Admitted requests waiting for a pipeline slot (sidecar/admission.py).",
+    "Admitted requests waiting for a pipeline slot (sidecar/dataplane/admission.py).",
     registry=REGISTRY,
 )
 QUEUE_WAIT = Histogram(

@@ -1,7 +1,7 @@
 """The analysis core: one document through the stages, synchronously, each stage at most once.
 
-Serving (sidecar/dataplane.py: each call in its CPU executor, under the request's deadline), offline
-calibration (sidecar/risk/offline.py: `doctriage-admin calibrate --offline`, bench/realdocs) and training
+Serving (sidecar/dataplane/plane.py: each call in its CPU executor, under the request's deadline), offline
+calibration (sidecar/tools/offline.py: `doctriage-admin calibrate --offline`, bench/realdocs) and training
 (training/doctriage_train: the real documents `make models` learns from and proves the acceptance
 rule on) all read a document through `Analysis`, so that the rule is proven on the path it guards:
 
@@ -12,8 +12,8 @@ rule on) all read a document through `Analysis`, so that the rule is proven on t
 What differs between the three is configuration, not code: the settings (`Stages`), the request's
 deadline and metadata (`Document`), and, for training only, an inspection given instead of validation
 (training learns from the page of a document serving would refuse; calibration counts such a document
-as never accepted). Model runs are not here: serving batches them (sidecar/models/engine.py), offline
-runs them directly (sidecar/pipeline/infer.py); both take their inputs from `Analysis.model_inputs`.
+as never accepted). Model runs are not here: serving batches them (sidecar/inference/engine.py), offline
+runs them directly (sidecar/models/infer.py); both take their inputs from `Analysis.model_inputs`.
 """
 
 from __future__ import annotations
@@ -22,26 +22,40 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 import structlog
 
 from sidecar.config import Settings
-from sidecar.domain import Document, Inspection, Page, RuleFinding
+from sidecar.domain import Document, InputSpec, Inspection, Page, RuleFinding
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import InputSpec
 from sidecar.pipeline.normalizer import NUMPY, Normalizer, choose_normalizer
 from sidecar.pipeline.rules import DocumentFacts, RuleBook
 from sidecar.pipeline.validate import validate_document
 
 if TYPE_CHECKING:
-    from sidecar.models.runtime import OnnxModel
     from sidecar.pipeline.ocr import OcrEngine, OcrResult
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+
+
+class ModelReader(Protocol):
+    """What the analysis needs to know of a model to build its inputs (sidecar.models.runtime.OnnxModel
+    is one; the pipeline does not import the models)."""
+
+    @property
+    def input_spec(self) -> InputSpec: ...
+
+    @property
+    def text_dim(self) -> int: ...  # 0: it reads no text
+
+    @property
+    def text_is_cheap(self) -> bool: ...  # its text row is hashing only (no executor hop worth it)
+
+    def text_features(self, text: str | None) -> npt.NDArray[np.float32]: ...
 
 
 class Stages:
@@ -204,18 +218,18 @@ class Analysis:
         self.ocr, self.text, self.text_known = result, result.text or None, True
         return self.text
 
-    def text_features(self, model: OnnxModel) -> npt.NDArray[np.float32] | None:
+    def text_features(self, model: ModelReader) -> npt.NDArray[np.float32] | None:
         """One row of `model`'s text input (None for an image-only model)."""
         if not model.text_dim:
             return None
         text = self.read_text()
-        if model.embedder is None and model.lexicon is None:
+        if model.text_is_cheap:
             return model.text_features(text)  # hashing only: microseconds
         return self._timed_call("text_embedding", model.text_features, text)
 
-    def model_inputs(self, model: OnnxModel) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
+    def model_inputs(self, model: ModelReader) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32] | None]:
         """What `model` reads from this document: its image tensor and, for a text model, its text row."""
-        return self.tensor(model.manifest.input_spec), self.text_features(model)
+        return self.tensor(model.input_spec), self.text_features(model)
 
     def facts(self, text: str | None) -> DocumentFacts:
         """What the business rules look at, with `text` (None: no text) and the request's metadata."""

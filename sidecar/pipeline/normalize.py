@@ -13,17 +13,12 @@ producing bit-for-bit the tensors its model was trained on
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 from PIL import Image
 
-from sidecar.domain import Page
-
-PREPROCESSING_VERSION = "1"
-# Versions this module implements; the registry refuses a manifest naming any other.
-SUPPORTED_PREPROCESSING_VERSIONS = frozenset({"1"})
+from sidecar.domain import InputSpec, Page
 
 # Deskew search: ±MAX degrees in STEP increments, at model resolution (cheap: ~1 ms).
 _DESKEW_MAX_DEG = 5.0
@@ -42,37 +37,6 @@ _CROP_MIN_FILL = 0.6
 _CROP_MIN_SEPARATION = 0.5
 _CROP_MARGIN = 0.01  # of each side, kept around the box: the sheet's edge stays in view
 _CROP_THUMB = 512  # the box is found on a thumbnail of at most this long side (strided, ~1 ms)
-
-
-@dataclass(frozen=True, slots=True)
-class InputSpec:
-    height: int = 256
-    width: int = 192
-    mean: float = 0.5
-    std: float = 0.5
-    # Stretch the 1st..99th percentile of grey levels to the full range (lighting, faded scans).
-    autocontrast: bool = True
-    # 1 = grey (v1); 3 = RGB, decoded with decode_document(..., mode="RGB").
-    channels: int = 1
-    # Straighten pages photographed or scanned at a small angle (±5°) before fitting.
-    deskew: bool = False
-    # Cut the sheet out of a photo's background (the bright paper against a darker table, hand or
-    # floor) before fitting, so a page photographed from afar fills the tensor (page_box).
-    crop_page: bool = False
-
-    def __post_init__(self) -> None:
-        if self.height < 1 or self.width < 1 or self.std <= 0 or self.channels not in (1, 3):
-            raise ValueError(f"invalid input spec: {self}")
-
-    @property
-    def decode_mode(self) -> str:
-        """The `mode` to pass to decode_document for this spec."""
-        return "RGB" if self.channels == 3 else "L"
-
-    @classmethod
-    def from_manifest(cls, spec: dict[str, object]) -> InputSpec:
-        known = {k: spec[k] for k in cls.__dataclass_fields__ if k in spec}
-        return cls(**known)  # type: ignore[arg-type]
 
 
 def fit_page(image: npt.NDArray[np.uint8], spec: InputSpec) -> npt.NDArray[np.uint8]:

@@ -6,7 +6,7 @@ handed to the analysis core (`Stages(..., normalizer=...)`). Every other caller 
 calibration, tests) keeps the default, `NUMPY`: today's `normalize_page`, bit for bit.
 
 Both give the float32 C x H x W host tensor the batcher stacks. The CuPy normalizer matches
-`normalize_page` within `sidecar.gpu.resample.PARITY_TOLERANCE` (not bit for bit: Pillow's
+`normalize_page` within `sidecar.pipeline.gpu.resample.PARITY_TOLERANCE` (not bit for bit: Pillow's
 fixed-point rounding is not reproduced); a spec with `deskew` is normalized on the CPU.
 """
 
@@ -19,8 +19,8 @@ import numpy.typing as npt
 import structlog
 
 from sidecar.config import Device
-from sidecar.domain import Page
-from sidecar.pipeline.normalize import InputSpec, normalize_page
+from sidecar.domain import InputSpec, Page
+from sidecar.pipeline.normalize import normalize_page
 
 DEVICES: tuple[str, ...] = get_args(Device)
 
@@ -70,13 +70,13 @@ def choose_normalizer(device: str) -> Normalizer:
         raise ValueError(f"device must be one of {', '.join(DEVICES)}, not {device!r}")
     if device == "cpu":
         return NUMPY
-    from sidecar.gpu import gpu_status
+    from sidecar.pipeline.gpu import gpu_status
 
     status = gpu_status()
     reason = status.reason
     if status.available:
         try:
-            from sidecar.gpu.cuda import CupyNormalizer
+            from sidecar.pipeline.gpu.cuda import CupyNormalizer
 
             normalizer = CupyNormalizer(status.device)
             _self_test(normalizer)
@@ -95,7 +95,7 @@ def choose_normalizer(device: str) -> Normalizer:
 def _self_test(normalizer: Normalizer) -> None:
     """One small page through `normalizer`: the CUDA kernels compile now, and the tensor is the
     CPU tensor within the parity tolerance."""
-    from sidecar.gpu.resample import PARITY_TOLERANCE
+    from sidecar.pipeline.gpu.resample import PARITY_TOLERANCE
 
     rows = np.linspace(0, 255, 300, dtype=np.float32)
     image = np.asarray(np.add.outer(rows, rows[:200]) / 2, dtype=np.uint8)

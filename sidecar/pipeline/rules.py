@@ -18,6 +18,7 @@ from typing import Any
 
 from sidecar.domain import RuleFinding
 from sidecar.errors import InvalidRequest
+from sidecar.text import repair_mrz
 
 _AMOUNT = re.compile(
     r"(?:[€$£]\s?\d[\d.,' ]*\d)|(?:\b\d{1,3}(?:[.,' ]?\d{3})*[.,]\d{2}\b\s?(?:EUR|USD|GBP|CHF|€|\$|£)?)",
@@ -30,9 +31,6 @@ _DATE = re.compile(
 )
 _IBAN_CANDIDATE = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,3})?\b")
 _MRZ_LINE = re.compile(r"^[A-Z0-9<]{30,44}$")
-# Tesseract reads runs of the MRZ filler `<` as c, e, k, K, C, « or (: such runs next to a `<` are fillers.
-_OCR_FILLER_RUN = re.compile(r"(?<=<)[ceCkK«(]+|[ceCkK«(]+(?=<)")
-_MRZ_CANDIDATE = re.compile(r"^[A-Za-z0-9<«(]{20,}$")
 
 PRESENCE_CHECKS = ("amount", "date", "iban", "mrz")
 
@@ -57,18 +55,6 @@ def has_date(text: str) -> bool:
 
 def has_iban(text: str) -> bool:
     return any(iban_is_valid(m.group(0)) for m in _IBAN_CANDIDATE.finditer(text.upper()))
-
-
-def repair_mrz(text: str) -> str:
-    """OCR text with its machine-readable-zone lines mended: spaces dropped and misread filler runs
-    turned back into `<` ("IRGBRZU12345673<<<<<<<K KKK KKK" -> "IRGBRZU12345673<<<<<<<<<<<<<<").
-    Only lines of 20+ MRZ-like characters holding a `<` change; every other line is kept as it is."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        compact = line.replace(" ", "")
-        if "<" in compact and _MRZ_CANDIDATE.match(compact):
-            lines[i] = _OCR_FILLER_RUN.sub(lambda m: "<" * len(m.group()), compact)
-    return "\n".join(lines)
 
 
 def has_mrz(text: str) -> bool:

@@ -2,4 +2,4 @@
 
 They classify through the public client (doctriage.Client) and change the sidecar through its public
 Admin client (doctriage.AdminClient), like any other caller; `calibrate --offline` runs the models
-in-process (sidecar/risk/offline.py)."""
+in-process (sidecar/tools/offline.py)."""

@@ -22,8 +22,8 @@ from doctriage import AdminClient, Classification, Client
 from doctriage.v1 import admin_pb2
 
 from sidecar.risk import AcceptanceRule, CalibrationRecord, deferring, fit_rule
-from sidecar.risk.proto import rule_to_proto
 from sidecar.risk.rulefile import read_config, write_config
+from sidecar.server.convert import rule_to_proto
 from sidecar.tools.evaluation import labelled_files
 
 DEFAULT_OUTPUT = "config/acceptance-rule.json"
@@ -69,7 +69,7 @@ def collect_offline(
     root: Path, models_root: Path, name: str, version: str | None, second: str | None, ocr: bool = True
 ) -> tuple[list[Sample], float | None]:
     """Samples and the model's OOD threshold (from its manifest)."""
-    from sidecar.risk.offline import OfflineClassifier, find_model, find_named_model
+    from sidecar.tools.offline import OfflineClassifier, find_model, find_named_model
 
     model_dir = find_model(models_root, name, version)
     if model_dir is None:

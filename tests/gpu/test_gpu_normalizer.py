@@ -1,4 +1,4 @@
-"""The GPU normalizer serving chooses (sidecar/pipeline/normalizer.py → sidecar.gpu.cuda.CupyNormalizer)
+"""The GPU normalizer serving chooses (sidecar/pipeline/normalizer.py → sidecar.pipeline.gpu.cuda.CupyNormalizer)
 gives numpy's tensors within the parity tolerance, as host float32, from any thread. Needs CUDA.
 
 Skips cleanly on machines without a usable GPU or without the `[gpu]` extra.
@@ -15,11 +15,10 @@ import pytest
 from PIL import Image, ImageDraw
 
 from sidecar.config import Settings
-from sidecar.domain import Document, Page
-from sidecar.gpu import gpu_available, gpu_status
-from sidecar.gpu.resample import PARITY_MEAN_TOLERANCE, PARITY_TOLERANCE
+from sidecar.domain import Document, InputSpec, Page
 from sidecar.pipeline.analysis import Stages
-from sidecar.pipeline.normalize import InputSpec
+from sidecar.pipeline.gpu import gpu_available, gpu_status
+from sidecar.pipeline.gpu.resample import PARITY_MEAN_TOLERANCE, PARITY_TOLERANCE
 from sidecar.pipeline.normalizer import NUMPY, Normalizer, choose_normalizer
 from sidecar.pipeline.rules import RuleBook
 

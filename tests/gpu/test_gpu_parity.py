@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 
 from harness import documents as docs
-from sidecar.domain import DocKind, Inspection, Page
-from sidecar.gpu import gpu_available
-from sidecar.gpu.resample import PARITY_MEAN_TOLERANCE, PARITY_TOLERANCE
+from sidecar.domain import DocKind, InputSpec, Inspection, Page
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import InputSpec, normalize_page, to_batch
+from sidecar.pipeline.gpu import gpu_available
+from sidecar.pipeline.gpu.resample import PARITY_MEAN_TOLERANCE, PARITY_TOLERANCE
+from sidecar.pipeline.normalize import normalize_page, to_batch
 
 pytestmark = [
     pytest.mark.gpu,
@@ -48,7 +48,7 @@ def decoded(flavour: str, spec: InputSpec) -> Page:
 @pytest.mark.parametrize("channels", [1, 3])
 @pytest.mark.parametrize("flavour", sorted(FLAVOURS))
 def test_gpu_tensor_matches_cpu(flavour: str, channels: int) -> None:
-    from sidecar.gpu.cuda import CudaPreprocessor
+    from sidecar.pipeline.gpu.cuda import CudaPreprocessor
 
     spec = InputSpec(channels=channels)
     page = decoded(flavour, spec)
@@ -61,7 +61,7 @@ def test_gpu_tensor_matches_cpu(flavour: str, channels: int) -> None:
 
 
 def test_batch_on_device_matches_cpu_batch() -> None:
-    from sidecar.gpu.cuda import CudaPreprocessor
+    from sidecar.pipeline.gpu.cuda import CudaPreprocessor
 
     spec = InputSpec()
     pages = [decoded(f, spec) for f in sorted(FLAVOURS)]
@@ -78,7 +78,7 @@ def test_iobinding_gives_the_cpu_label(tmp_path: Path) -> None:
     if "CUDAExecutionProvider" not in ort.get_available_providers():
         pytest.skip("onnxruntime without CUDA (install the [gpu] extra: onnxruntime-gpu)")
     from harness.tiny_model import write_tiny_model
-    from sidecar.gpu.cuda import CudaPreprocessor, IoBindingRunner
+    from sidecar.pipeline.gpu.cuda import CudaPreprocessor, IoBindingRunner
 
     model = write_tiny_model(tmp_path) / "model.onnx"
     cuda = ort.InferenceSession(str(model), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])

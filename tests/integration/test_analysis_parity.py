@@ -24,14 +24,14 @@ from pathlib import Path
 import grpc
 import pytest
 from doctriage.v1 import classifier_pb2, classifier_pb2_grpc
-from sidecar.pipeline.decide import decide
-from sidecar.risk.offline import OfflineClassifier
 
 from harness.grpc_errors import reason_of
 from harness.paths import REAL_DOCS, ROOT
 from harness.server import ServerThread
 from harness.settings import make_settings
 from sidecar.config import Settings
+from sidecar.decision.decide import decide
+from sidecar.tools.offline import OfflineClassifier
 
 MODELS = ROOT / "models"
 

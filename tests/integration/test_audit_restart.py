@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from doctriage.v1 import admin_pb2, classifier_pb2
-from sidecar.risk.proto import rule_to_proto
 
 from harness.documents import sample_documents
 from harness.engine import metric, model_tree, request, stubs
@@ -18,6 +17,7 @@ from sidecar.config import Settings
 from sidecar.dataplane import review
 from sidecar.observability import metrics as m
 from sidecar.risk import AcceptanceRule, AuditEstimate
+from sidecar.server.convert import rule_to_proto
 
 TRAFFIC = {"weights": {"2.3": 1.0}, "fallback_name": ""}
 # The tiny model favours "invoice" weakly (bias 2): confidences ~0.46-0.50 vary with the document, so a

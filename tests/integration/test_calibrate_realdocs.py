@@ -16,10 +16,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from sidecar.risk.offline import OfflineClassifier, find_model, find_named_model, records_of
 
 from harness.paths import REAL_DOCS, ROOT
 from sidecar.risk import AcceptanceRule, evaluate, risk_p_value
+from sidecar.tools.offline import OfflineClassifier, find_model, find_named_model, records_of
 
 CONFIG = ROOT / "config" / "acceptance-rule.json"
 

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 from doctriage.v1 import admin_pb2, classifier_pb2
-from sidecar.risk.proto import rule_to_proto
 
 from harness.documents import sample_documents
 from harness.engine import metric, model_tree, request, running, stubs
 from sidecar.risk import AcceptanceRule
+from sidecar.server.convert import rule_to_proto
 from sidecar.tools import cli
 
 TRAFFIC = {"weights": {"2.3": 1.0}, "fallback_name": ""}

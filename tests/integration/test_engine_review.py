@@ -13,7 +13,6 @@ import grpc
 import pytest
 from doctriage import Client, RuleFinding
 from doctriage.v1 import admin_pb2, classifier_pb2
-from sidecar.risk.proto import rule_to_proto
 
 from harness.documents import jpeg, page_image, pdf, sample_documents
 from harness.engine import metric, model_tree, request, running, stubs, thresholds
@@ -21,6 +20,7 @@ from harness.grpc_errors import reason_of
 from harness.server import ServerThread
 from harness.settings import make_settings
 from sidecar.risk import AcceptanceRule
+from sidecar.server.convert import rule_to_proto
 
 INVOICE = ("INVOICE No. 7781   Date: 01.02.2025", "Bill to: Example Ltd", "Total 99,00 EUR")
 

@@ -65,7 +65,7 @@ def drift_models(tmp_path_factory: pytest.TempPathFactory) -> Path:
     rows = [_features(clean_page(seed)) for seed in range(100, 160)]
     reference = {name: histogram([r[name] for r in rows], edges) for name, edges in EDGES.items()}
     reference["confidence"] = histogram([0.5], np.linspace(0, 1, 11))
-    manifest["drift_reference"] = reference
+    manifest["drift_reference"] = {"features": reference}  # the shipped manifests' form
     manifest_path.write_text(json.dumps(manifest))
     return root
 

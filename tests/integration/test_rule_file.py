@@ -69,11 +69,13 @@ def test_a_proven_rule_accepts_above_its_threshold(models: Path, tmp_path: Path)
 
 
 def test_shipped_rules_cover_the_shipped_versions_through_the_cascade() -> None:
-    from sidecar.config import TrafficSettings
+    from sidecar.config import Settings
 
     rules = json.loads(SHIPPED_RULES.read_text())["rules"]
     assert set(rules) == {"2.3", "2.4"}
-    traffic = TrafficSettings()
+    shipped = Settings(data_dir=ROOT)  # the release's models/deployment.toml
+    assert shipped.decision.rule_file == SHIPPED_RULES
+    traffic = shipped.traffic
     assert set(traffic.weights) == set(rules)
     for version, rule in rules.items():
         assert rule["model_version"] == version and rule["n"] >= 45

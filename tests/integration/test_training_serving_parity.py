@@ -5,7 +5,7 @@ proven on the path it guards.
 `training/doctriage_train/realdocs.py` reads from each real document through the analysis core
 (decode, normalize, the text layer or the serving OCR) and turns into model inputs in batches (the
 text rows, the image encoder's features). Here the same documents go through the sidecar's own
-offline path (`sidecar.risk.offline.OfflineClassifier`: one document at a time, OCR read again,
+offline path (`sidecar.tools.offline.OfflineClassifier`: one document at a time, OCR read again,
 `infer_batch`: calibration, OOD score) and through training's reader and the shipped model; the
 answers and the decision inputs (label, confidence, OOD score) must agree. That the offline path
 answers as the server does is tests/integration/test_analysis_parity.py.
@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from sidecar.risk.offline import OfflineClassifier
 
 from harness.paths import REAL_DOCS, ROOT
 from sidecar.config import OcrSettings, Settings
 from sidecar.models.calibration import calibrate, ood_score
 from sidecar.models.runtime import OnnxModel, text_rows
+from sidecar.tools.offline import OfflineClassifier
 
 
 @pytest.mark.realdocs

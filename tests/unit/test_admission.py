@@ -1,4 +1,4 @@
-"""Admission (sidecar/admission.py) on a real event loop: who runs, who waits in order, who is shed at
+"""Admission (sidecar/dataplane/admission.py) on a real event loop: who runs, who waits in order, who is shed at
 once and why; no slot is ever lost, whatever happens to a waiting request."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from sidecar.admission import Admission
+from sidecar.dataplane.admission import Admission
 from sidecar.errors import DeadlineExceeded, ResourceExhausted
 
 

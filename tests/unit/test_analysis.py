@@ -10,10 +10,9 @@ import pytest
 
 from harness.documents import jpeg, pdf, pdf_vector_heavy
 from sidecar.config import Settings, ValidationSettings
-from sidecar.domain import Document
+from sidecar.domain import Document, InputSpec
 from sidecar.errors import InvalidDocument, Reason
 from sidecar.pipeline.analysis import Stages
-from sidecar.pipeline.normalize import InputSpec
 from sidecar.pipeline.rules import RuleBook
 
 RULES = RuleBook.from_dict(

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sidecar.models.batcher import DynamicBatcher, predict_unbatched
-from sidecar.pipeline.infer import infer_batch
 
 from harness.tiny_model import write_tiny_model
 from sidecar.errors import DeadlineExceeded, ResourceExhausted
+from sidecar.inference.batcher import DynamicBatcher, predict_unbatched
+from sidecar.models.infer import infer_batch
 from sidecar.models.runtime import OnnxModel
 
 

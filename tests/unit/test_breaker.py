@@ -1,4 +1,4 @@
-from sidecar.models.breaker import BreakerState, CircuitBreaker
+from sidecar.inference.breaker import BreakerState, CircuitBreaker
 
 
 class Clock:

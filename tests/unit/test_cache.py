@@ -1,4 +1,4 @@
-from sidecar.cache import CachedAnswer, PredictionCache, answer_size
+from sidecar.dataplane.cache import CachedAnswer, PredictionCache, answer_size
 from sidecar.domain import Prediction, RuleFinding
 
 

@@ -1,7 +1,7 @@
 import pytest
 
+from sidecar.decision.decide import Thresholds, decide, in_middle_band
 from sidecar.domain import DecisionKind, Prediction
-from sidecar.pipeline.decide import Thresholds, decide, in_middle_band
 from sidecar.risk import AcceptanceRule
 
 
@@ -42,8 +42,8 @@ def test_middle_band_accepts_only_when_rules_pass() -> None:
 
 
 def test_per_label_thresholds_and_validation() -> None:
+    from sidecar.decision.decide import Band
     from sidecar.errors import InvalidRequest
-    from sidecar.pipeline.decide import Band
 
     t = Thresholds(per_label={"invoice": Band(accept=0.95, review_below=0.9)})
     assert decide(prediction(confidence=0.92), t).reasons == ("MEDIUM_CONFIDENCE_NO_RULES",)

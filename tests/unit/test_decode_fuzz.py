@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from harness import documents as docs
-from sidecar.domain import DocKind, Inspection
+from sidecar.domain import DocKind, InputSpec, Inspection
 from sidecar.errors import InvalidDocument
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import InputSpec, normalize_page
+from sidecar.pipeline.normalize import normalize_page
 
 
 @functools.cache

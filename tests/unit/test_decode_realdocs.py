@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sidecar.domain import DocKind, Inspection
+from sidecar.domain import DocKind, InputSpec, Inspection
 from sidecar.pipeline.decode import decode_document
 from sidecar.pipeline.features import compute_features
-from sidecar.pipeline.normalize import InputSpec, normalize_page
+from sidecar.pipeline.normalize import normalize_page
 from tests.unit.test_normalize_frozen import _ref_decode_image, _ref_decode_pdf
 
 REAL_DOCS = Path(__file__).resolve().parents[2].parent / "shared" / "real-docs" / "files"

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sidecar.models.registry import ModelRegistry, ModelState
 
 from harness.tiny_model import write_tiny_model
 from sidecar.config import ModelSettings
 from sidecar.errors import FailedPrecondition
+from sidecar.inference.registry import ModelRegistry, ModelState
 from sidecar.models.embedder import DEFAULT_DIR, TextEmbedder, embedder_for
 from sidecar.models.runtime import OnnxModel, text_rows
 from sidecar.texthash import text_features

@@ -8,8 +8,9 @@ import tomllib
 
 import pytest
 
+from harness.paths import ROOT
 from sidecar.__main__ import main
-from sidecar.config import ROOT, CostSettings, RateLimitSettings, Settings
+from sidecar.config import CostSettings, RateLimitSettings, Settings
 from sidecar.domain import ClassifyResult, Decision, DecisionKind, DocKind, Inspection, Prediction
 from sidecar.observability.cost import CostTracker
 from sidecar.observability.drift import DriftMonitor, ReferenceHistogram, kl_divergence, parse_reference, psi

@@ -1,6 +1,6 @@
 """The GPU path's arithmetic, run on numpy here: it must match normalize_page on every flavour.
 
-The CuPy path (sidecar.gpu.cuda) runs this same code with xp=cupy; tests/gpu checks
+The CuPy path (sidecar.pipeline.gpu.cuda) runs this same code with xp=cupy; tests/gpu checks
 it on a real GPU. These tests run everywhere and need no CUDA.
 """
 
@@ -11,17 +11,17 @@ import pytest
 from PIL import Image
 
 from harness import documents as docs
-from sidecar.domain import DocKind, Inspection, Page
-from sidecar.gpu import GpuStatus, gpu_status
-from sidecar.gpu.resample import (
+from sidecar.domain import DocKind, InputSpec, Inspection, Page
+from sidecar.pipeline.decode import decode_document
+from sidecar.pipeline.gpu import GpuStatus, gpu_status
+from sidecar.pipeline.gpu.resample import (
     PARITY_MEAN_TOLERANCE,
     PARITY_TOLERANCE,
     fit_page_xp,
     normalize_xp,
     resize_weights,
 )
-from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import InputSpec, fit_page, normalize_page
+from sidecar.pipeline.normalize import fit_page, normalize_page
 
 FLAVOURS = {
     "jpeg": (DocKind.JPEG, docs.jpeg),

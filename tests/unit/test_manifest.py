@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from sidecar.domain import PREPROCESSING_VERSION
 from sidecar.models.manifest import Manifest, ManifestError
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = sorted((ROOT / "models").glob("*/*/manifest.json"))

@@ -8,19 +8,9 @@ import pytest
 from PIL import Image
 
 from harness import documents as docs
-from sidecar.domain import DocKind, Inspection, Page
+from sidecar.domain import PREPROCESSING_VERSION, SUPPORTED_PREPROCESSING_VERSIONS, DocKind, InputSpec, Inspection, Page
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import (
-    PREPROCESSING_VERSION,
-    SUPPORTED_PREPROCESSING_VERSIONS,
-    InputSpec,
-    crop_to_page,
-    estimate_skew,
-    fit_page,
-    normalize_page,
-    page_box,
-    to_batch,
-)
+from sidecar.pipeline.normalize import crop_to_page, estimate_skew, fit_page, normalize_page, page_box, to_batch
 
 
 def page_of(img: Image.Image) -> Page:

@@ -18,9 +18,9 @@ import pytest
 from PIL import Image, ImageOps
 
 from harness import documents as docs
-from sidecar.domain import DocKind, Inspection
+from sidecar.domain import PREPROCESSING_VERSION, DocKind, InputSpec, Inspection
 from sidecar.pipeline.decode import decode_document
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION, InputSpec, fit_page, normalize_page
+from sidecar.pipeline.normalize import fit_page, normalize_page
 
 TOLERANCE = 1e-2  # absolute, on the normalized tensor (one grey level is 1/127.5 ≈ 0.008)
 

@@ -11,12 +11,12 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
-import sidecar.gpu
+import sidecar.pipeline.gpu
 from sidecar.config import Settings
-from sidecar.domain import Document, Page
-from sidecar.gpu import GpuStatus
+from sidecar.domain import Document, InputSpec, Page
 from sidecar.pipeline.analysis import Stages
-from sidecar.pipeline.normalize import InputSpec, normalize_page
+from sidecar.pipeline.gpu import GpuStatus
+from sidecar.pipeline.normalize import normalize_page
 from sidecar.pipeline.normalizer import NUMPY, DeviceUnavailableError, Normalizer, choose_normalizer
 from sidecar.pipeline.rules import RuleBook
 
@@ -26,7 +26,7 @@ NO_GPU = GpuStatus(False, "", "cupy is not installed (pip install '.[gpu]')")
 @pytest.fixture
 def no_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     """The probe says no GPU, whatever this machine has."""
-    monkeypatch.setattr(sidecar.gpu, "gpu_status", lambda: NO_GPU)
+    monkeypatch.setattr(sidecar.pipeline.gpu, "gpu_status", lambda: NO_GPU)
 
 
 @pytest.mark.usefixtures("no_gpu")
@@ -49,15 +49,17 @@ def test_cpu_never_probes_the_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     def probe() -> GpuStatus:
         raise AssertionError("probed")
 
-    monkeypatch.setattr(sidecar.gpu, "gpu_status", probe)
+    monkeypatch.setattr(sidecar.pipeline.gpu, "gpu_status", probe)
     assert choose_normalizer("cpu") is NUMPY
 
 
 def test_a_gpu_that_cannot_normalize_is_numpy_under_auto_and_fatal_under_cuda(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(sidecar.gpu, "gpu_status", lambda: GpuStatus(True, "Test GPU", ""))
-    monkeypatch.setitem(sys.modules, "sidecar.gpu.cuda", None)  # the import fails, as a broken CUDA install would
+    monkeypatch.setattr(sidecar.pipeline.gpu, "gpu_status", lambda: GpuStatus(True, "Test GPU", ""))
+    monkeypatch.setitem(
+        sys.modules, "sidecar.pipeline.gpu.cuda", None
+    )  # the import fails, as a broken CUDA install would
     assert choose_normalizer("auto") is NUMPY
     with pytest.raises(DeviceUnavailableError, match="CuPy normalize failed"):
         choose_normalizer("cuda")

@@ -2,11 +2,11 @@ import json
 from pathlib import Path
 
 import pytest
-from sidecar.models.registry import ModelRegistry, ModelState
 
 from harness.tiny_model import write_tiny_model
 from sidecar.config import ModelSettings
 from sidecar.errors import NotFound, Unavailable
+from sidecar.inference.registry import ModelRegistry, ModelState
 
 
 def registry(root: Path) -> ModelRegistry:

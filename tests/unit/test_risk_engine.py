@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from sidecar.decision.decide import Thresholds, decide
 from sidecar.domain import DecisionKind, Prediction, RuleFinding, Source
 from sidecar.errors import InvalidRequest
 from sidecar.observability.metrics import REGISTRY
-from sidecar.pipeline.decide import Thresholds, decide
 from sidecar.risk import AcceptanceRule
 from sidecar.risk.monitor import RiskMonitor, resolved_items, rule_key
-from sidecar.risk.proto import rule_from_proto, rule_to_proto
+from sidecar.server.convert import rule_from_proto, rule_to_proto
 
 RULE = AcceptanceRule(proven=True, confidence_threshold=0.97, ood_threshold=3.0, alpha=0.02, n=400, coverage=0.6)
 

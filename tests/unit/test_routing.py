@@ -3,7 +3,7 @@ import random
 import pytest
 
 from sidecar.errors import InvalidRequest
-from sidecar.models.routing import TrafficSplit
+from sidecar.inference.routing import TrafficSplit
 
 
 def split(**weights: float) -> TrafficSplit:

@@ -3,12 +3,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sidecar.models.registry import ModelRegistry, ModelState
-from sidecar.pipeline.infer import infer_batch
 
 from harness.tiny_model import LABELS, write_tiny_model
 from sidecar.config import ModelSettings
 from sidecar.errors import FailedPrecondition, Unavailable
+from sidecar.inference.registry import ModelRegistry, ModelState
+from sidecar.models.infer import infer_batch
 from sidecar.models.runtime import OnnxModel
 
 

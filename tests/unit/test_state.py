@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from sidecar.state import FILENAME, StateStore
+from sidecar.dataplane.state import FILENAME, StateStore
 
 
 def test_values_survive_a_new_store(tmp_path: Path) -> None:

@@ -119,8 +119,8 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("onnx")
     from doctriage_train.pipeline import TrainConfig, run
-    from sidecar.pipeline.infer import infer_batch
 
+    from sidecar.models.infer import infer_batch
     from sidecar.models.runtime import OnnxModel
 
     cfg = TrainConfig(seed=0, epochs=1, lite_epochs=1, text_dim=256)

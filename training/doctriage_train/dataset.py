@@ -22,11 +22,10 @@ import numpy.typing as npt
 from doctriage_train import LABELS
 from doctriage_train.degrade import encode, on_sheet, photo, render_pdf, scan
 from doctriage_train.generator import OTHER_GENRES, UNSEEN_GENRES, Generated, generate, seed_of
-from sidecar.domain import DocKind, Document, Inspection, Page
+from sidecar.domain import DocKind, Document, InputSpec, Inspection, Page
 from sidecar.hotpath import sniff_and_digest
 from sidecar.pipeline.analysis import Analysis, Stages
 from sidecar.pipeline.features import tracked_tuple
-from sidecar.pipeline.normalize import InputSpec
 
 # crop_page: a phone photo's sheet is cut out of its background before fitting (generator 6).
 SPEC = InputSpec(height=256, width=192, mean=0.5, std=0.5, autocontrast=True, crop_page=True)

@@ -26,7 +26,7 @@ from doctriage_train.nets import doc_cnn, lite_cnn
 from doctriage_train.realdocs import group_folds
 from doctriage_train.train import column_scale, predict_image, train_image
 from sidecar.decision.decide import Thresholds, decide
-from sidecar.domain import Prediction
+from sidecar.domain import PREPROCESSING_VERSION, Prediction
 from sidecar.models.calibration import (
     DRIFT_DEFINITIONS,
     DRIFT_FEATURES,
@@ -58,7 +58,6 @@ from sidecar.models.manifest import (
     TextInput,
 )
 from sidecar.models.runtime import text_rows
-from sidecar.pipeline.normalize import PREPROCESSING_VERSION
 from sidecar.texthash import DEFAULT_DIM, HASHING_SPEC
 from sidecar.tools.evaluation import Result, evaluate
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from sidecar.config import Settings
 from sidecar.domain import Document, Prediction, RuleFinding
 from sidecar.errors import DocTriageError
+from sidecar.models.infer import infer_batch
 from sidecar.models.runtime import OnnxModel
 from sidecar.pipeline.analysis import Analysis, Stages
-from sidecar.pipeline.infer import infer_batch
 from sidecar.pipeline.rules import RuleBook
 from sidecar.risk.ltt import CalibrationRecord
 from sidecar.risk.rule import OUT_OF_SCOPE_LABEL

@@ -20,9 +20,9 @@ import cupy as cp
 import numpy as np
 import numpy.typing as npt
 
-from sidecar.domain import Page
-from sidecar.gpu.resample import autocontrast_params, fit_page_xp, resize_weights
-from sidecar.pipeline.normalize import InputSpec, crop_to_page, normalize_page
+from sidecar.domain import InputSpec, Page
+from sidecar.pipeline.gpu.resample import autocontrast_params, fit_page_xp, resize_weights
+from sidecar.pipeline.normalize import crop_to_page, normalize_page
 
 # levels → ((clip((x - lo) * gain, 0, 255)) / 255 - mean) / std, in one pass over the canvas.
 _normalize_kernel = cp.ElementwiseKernel(

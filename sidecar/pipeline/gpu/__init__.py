@@ -2,7 +2,7 @@
 
 Nothing here imports CuPy or onnxruntime-gpu at module import: the CPU install
 (`pip install .`) never has them. `gpu_available()` is the one probe; only when
-it returns True may a caller import `sidecar.gpu.cuda`. Serving reaches this path
+it returns True may a caller import `sidecar.pipeline.gpu.cuda`. Serving reaches this path
 through `sidecar.pipeline.normalizer.choose_normalizer(settings.models.device)`.
 
 Install with the `[gpu]` extra (CUDA 13: cupy-cuda13x + onnxruntime-gpu ≥ 1.27),

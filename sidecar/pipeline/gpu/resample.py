@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sidecar.pipeline.normalize import InputSpec, page_box
+from sidecar.domain import InputSpec
+from sidecar.pipeline.normalize import page_box
 
 # Max absolute difference from normalize_page on real pages (tests/unit/test_gpu_resample.py
 # and tests/gpu/test_gpu_parity.py check it); 0.025 is ~3 grey levels at mean 0.5 / std 0.5.
