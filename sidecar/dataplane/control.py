@@ -24,7 +24,7 @@ from sidecar.errors import FailedPrecondition, InvalidRequest
 from sidecar.inference.registry import ModelEntry, ModelState
 from sidecar.inference.routing import TrafficSplit
 from sidecar.observability import metrics as m
-from sidecar.review.store import ReviewItem, ReviewPage, ReviewStatus
+from sidecar.review.items import ReviewItem, ReviewPage, ReviewStatus
 
 log = structlog.get_logger("doctriage.request")
 T = TypeVar("T")

@@ -1,5 +1,6 @@
 """Human review queue: documents the sidecar would not decide alone, and what reviewers said."""
 
-from sidecar.review.store import ReviewItem, ReviewPage, ReviewStatus, ReviewStore
+from sidecar.review.items import ReviewItem, ReviewPage, ReviewStatus
+from sidecar.review.store import ReviewStore
 
 __all__ = ["ReviewItem", "ReviewPage", "ReviewStatus", "ReviewStore"]

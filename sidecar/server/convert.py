@@ -15,7 +15,7 @@ from sidecar.domain import ClassifyResult, DecisionKind, Document, Source
 from sidecar.errors import InvalidRequest
 from sidecar.inference.registry import ModelEntry, ModelState
 from sidecar.inference.routing import TrafficSplit
-from sidecar.review.store import ReviewItem, ReviewStatus
+from sidecar.review.items import ReviewItem, ReviewStatus
 from sidecar.risk.rule import AcceptanceRule
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from sidecar.errors import FailedPrecondition, NotFound
 from sidecar.review.__main__ import export_feedback
-from sidecar.review.store import ReviewStatus, ReviewStore
+from sidecar.review.items import ReviewStatus
+from sidecar.review.store import ReviewStore
 
 
 class Clock:
