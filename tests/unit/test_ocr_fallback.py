@@ -15,8 +15,9 @@ from harness import documents as docs
 from sidecar.config import OcrSettings
 from sidecar.domain import DocKind, Inspection
 from sidecar.errors import Unavailable
-from sidecar.pipeline import ocr
-from sidecar.pipeline.ocr import FALLBACK_MIN_LEFT_S, OcrEngine, find_tessdata
+from sidecar.pipeline import ocr_fallback
+from sidecar.pipeline.ocr import OcrEngine, find_tessdata
+from sidecar.pipeline.ocr_fallback import FALLBACK_MIN_LEFT_S
 
 pytest.importorskip("tesserocr")
 pytest.importorskip("rapidocr")
@@ -138,7 +139,7 @@ def test_without_rapidocr_tesseract_reads_alone_and_it_is_logged_once(
     monkeypatch: pytest.MonkeyPatch, tesseract_only: OcrEngine
 ) -> None:
     monkeypatch.setitem(sys.modules, "rapidocr", None)  # `import rapidocr` now raises ImportError
-    monkeypatch.setattr(ocr, "_fallback_unavailable_logged", False)
+    monkeypatch.setattr(ocr_fallback, "_fallback_unavailable_logged", False)
     engines: list[OcrEngine] = []
     try:
         with structlog.testing.capture_logs() as logs:
