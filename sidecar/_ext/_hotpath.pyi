@@ -1,4 +1,4 @@
-# Type stub of the compiled module built from _ext/_hotpath.pyx (twin: sidecar/_hotpath_py.py).
+# Type stub of the compiled module built from _ext/_hotpath.pyx (twin: the sidecar/_hotpath_py package).
 from sidecar._hotpath_py import RawInspection
 
 def sniff_and_digest(data: bytes) -> tuple[str | None, str]: ...

@@ -350,7 +350,7 @@ STREAM_START = re.compile(rb"(?<!end)stream\r?\n")
 _NAME = re.compile(rb"/([^\s/()<>\[\]{}%]{1,127})")
 _ACTIVE = frozenset(
     {b"JavaScript", b"JS", b"Launch", b"AA", b"RichMedia", b"XFA", b"SubmitForm", b"ImportData", b"GoToE"}
-)  # the hot path's active-content names (sidecar/_hotpath_py.py _ACTIVE_NAMES)
+)  # the hot path's active-content names (sidecar/_hotpath_py/pdf.py ACTIVE_NAMES)
 _MAX_INFLATED = 8 << 20  # per object stream: dictionaries only, never this large in a real file
 
 
