@@ -20,7 +20,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, PrivateAttr, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -39,7 +39,13 @@ DEFAULT_REVIEW_BELOW = 0.60
 Device = Literal["auto", "cpu", "cuda"]
 
 
-class ServerSettings(BaseModel):
+class _Section(BaseModel):
+    """A settings section: a key it does not know is refused (a typo never passes silently)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(_Section):
     address: str = "127.0.0.1:50051"
     # Threads of the one executor that runs CPU work (validation, decode, inference).
     workers: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1), ge=1)
@@ -68,7 +74,7 @@ class ServerSettings(BaseModel):
 FindingPolicy = Literal["refuse", "flag"]
 
 
-class ValidationSettings(BaseModel):
+class ValidationSettings(_Section):
     max_bytes: int = Field(default=10 * MiB, ge=1)
     # Refuse images whose declared pixel count exceeds this before decoding anything.
     max_pixels: int = Field(default=100_000_000, ge=1)
@@ -97,7 +103,7 @@ class ValidationSettings(BaseModel):
     type_mismatch: FindingPolicy = "flag"
 
 
-class ScannerSettings(BaseModel):
+class ScannerSettings(_Section):
     """The clamd malware scanner (INSTREAM over a unix or TCP socket)."""
 
     enabled: bool = True
@@ -115,7 +121,7 @@ class ScannerSettings(BaseModel):
     pool_size: int = Field(default=4, ge=1)
 
 
-class ModelSettings(BaseModel):
+class ModelSettings(_Section):
     root: Path = Path("models")
     # The model served, and the version served when the split names none (the deployment file says).
     name: str = ""
@@ -129,7 +135,7 @@ class ModelSettings(BaseModel):
     device: Device = "auto"
 
 
-class PreprocessSettings(BaseModel):
+class PreprocessSettings(_Section):
     # PDF page 1: refuse pages with more objects than this before rendering (MALFORMED).
     pdf_max_objects: int = Field(default=100_000, ge=1)
     # PDF page 1: abandon a render that takes longer (MALFORMED); it holds the process-wide PDFium lock.
@@ -143,7 +149,7 @@ class PreprocessSettings(BaseModel):
         return data
 
 
-class OcrSettings(BaseModel):
+class OcrSettings(_Section):
     enabled: bool = True
     # tessdata directory; None = $TESSDATA_PREFIX, then /usr/share/tesseract-ocr/5/tessdata.
     tessdata: Path | None = None
@@ -178,7 +184,7 @@ class OcrSettings(BaseModel):
     cache_entries: int = Field(default=1024, ge=0)
 
 
-class DecisionSettings(BaseModel):
+class DecisionSettings(_Section):
     accept: float = Field(default=DEFAULT_ACCEPT, ge=0, le=1)
     review_below: float = Field(default=DEFAULT_REVIEW_BELOW, ge=0, le=1)
     # The acceptance-rule file: risk-controlled acceptance rules per model version, written by
@@ -193,7 +199,7 @@ class DecisionSettings(BaseModel):
         return None if value in ("", "none", "None") else value
 
 
-class BatchingSettings(BaseModel):
+class BatchingSettings(_Section):
     """Dynamic batcher per loaded model version (bench/batching/README.md: why these defaults)."""
 
     enabled: bool = True
@@ -205,7 +211,7 @@ class BatchingSettings(BaseModel):
     max_queue: int = Field(default=64, ge=1)
 
 
-class TrafficSettings(BaseModel):
+class TrafficSettings(_Section):
     """Initial A/B split; Admin.SetTrafficSplit changes it live (persisted under state.dir). Empty
     weights: every request to models.default_version."""
 
@@ -221,13 +227,13 @@ class TrafficSettings(BaseModel):
     fallback_version: str = ""
 
 
-class CacheSettings(BaseModel):
+class CacheSettings(_Section):
     enabled: bool = True
     max_bytes: int = Field(default=32 * MiB, ge=0)
     ttl_s: float = Field(default=3600.0, gt=0)
 
 
-class ReviewSettings(BaseModel):
+class ReviewSettings(_Section):
     # SQLite database (WAL) of the human review queue and the feedback table.
     path: Path = Path("var/review.sqlite3")
     lease_s: float = Field(default=600.0, gt=0)
@@ -237,12 +243,12 @@ class ReviewSettings(BaseModel):
     busy_timeout_s: float = Field(default=5.0, gt=0)
 
 
-class RulesSettings(BaseModel):
+class RulesSettings(_Section):
     # Declarative business rules per label (TOML).
     path: Path = Path("config/rules.toml")
 
 
-class BreakerSettings(BaseModel):
+class BreakerSettings(_Section):
     """Circuit breaker around each model version."""
 
     # Consecutive failures (errors, timeouts, over-budget calls) that open it.
@@ -255,12 +261,12 @@ class BreakerSettings(BaseModel):
     call_timeout_s: float = Field(default=5.0, gt=0)
 
 
-class StateSettings(BaseModel):
+class StateSettings(_Section):
     # Runtime changes made through Admin (thresholds, traffic split, loaded models) persist here.
     dir: Path = Path("var")
 
 
-class ApiKey(BaseModel):
+class ApiKey(_Section):
     """One client key: stored hashed, never in clear (`python -m sidecar hash-key` prints the entry)."""
 
     id: str = Field(min_length=1, max_length=64)  # logged (audit lines); the key itself never is
@@ -272,7 +278,7 @@ class ApiKey(BaseModel):
     burst: int | None = Field(default=None, ge=1)
 
 
-class AuthSettings(BaseModel):
+class AuthSettings(_Section):
     # On by default: turning it off must be explicit, and the server logs a warning when it is.
     enabled: bool = True
     keys: list[ApiKey] = []
@@ -282,21 +288,21 @@ class AuthSettings(BaseModel):
     client_ca_file: Path | None = None
 
 
-class RateLimitSettings(BaseModel):
+class RateLimitSettings(_Section):
     enabled: bool = True
     # Token bucket per client key (per peer address when auth is off).
     rate_per_s: float = Field(default=100.0, gt=0)
     burst: int = Field(default=200, ge=1)
 
 
-class MetricsSettings(BaseModel):
+class MetricsSettings(_Section):
     enabled: bool = True
     # Prometheus exporter (HTTP, /metrics); port 0 = ephemeral (tests).
     address: str = "127.0.0.1"
     port: int = Field(default=9464, ge=0, le=65535)
 
 
-class CostSettings(BaseModel):
+class CostSettings(_Section):
     currency: str = "USD"
     # Price of one CPU second / one GPU second (e.g. on-demand instance price / vCPUs / 3600).
     cpu_second_price: float = Field(default=0.0000125, ge=0)
@@ -304,7 +310,7 @@ class CostSettings(BaseModel):
     daily_budget: float = Field(default=10.0, ge=0)
 
 
-class DriftSettings(BaseModel):
+class DriftSettings(_Section):
     enabled: bool = True
     # Observations per window (sliding for KL/PSI; tumbling for the previous-window mean confidence).
     window_size: int = Field(default=1000, ge=10)
@@ -312,7 +318,7 @@ class DriftSettings(BaseModel):
     epsilon: float = Field(default=1e-4, gt=0)
 
 
-class LoggingSettings(BaseModel):
+class LoggingSettings(_Section):
     level: str = "INFO"
     json_logs: bool = True
 
@@ -367,7 +373,10 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _release_and_paths(self) -> Settings:
+        given = "data_dir" in self.model_fields_set
         self.data_dir = self.data_dir.absolute()
+        if not given:  # the assignment above is not the caller's: `serve` checks that one was given
+            self.__pydantic_fields_set__.discard("data_dir")
         self.models.root = self._at(self.models.root)
         self._apply_deployment(self.models.root / DEPLOYMENT_FILE)
         self.rules.path = self._at(self.rules.path)
@@ -393,6 +402,9 @@ class Settings(BaseSettings):
             raise ValueError(f"{path}: unknown section(s) {', '.join(sorted(unknown))}; known: {DEPLOYMENT_SECTIONS}")
         for section, values in data.items():
             current: BaseModel = getattr(self, section)
+            unknown = set(values) - set(type(current).model_fields)
+            if unknown:
+                raise ValueError(f"{path}: [{section}] has unknown key(s) {', '.join(sorted(unknown))}")
             taken = {k: v for k, v in values.items() if k not in current.model_fields_set}
             merged = {**current.model_dump(exclude_unset=True), **taken}
             updated = type(current).model_validate(merged)

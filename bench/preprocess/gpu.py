@@ -56,8 +56,9 @@ def main() -> None:
     import cupy as cp
     import onnxruntime as ort
 
+    from bench.preprocess.iobinding import IoBindingRunner
     from harness.tiny_model import write_tiny_model
-    from sidecar.pipeline.gpu.cuda import CudaPreprocessor, IoBindingRunner
+    from sidecar.pipeline.gpu.cuda import CudaPreprocessor
 
     spec = InputSpec()
     sample = pages()

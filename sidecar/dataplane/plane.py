@@ -64,7 +64,7 @@ class DataPlane:
         self.stages = Stages.for_serving(settings)
         engine = InferenceEngine(registry, self.executor, settings.batching, settings.breaker)
         self.predictor = Predictor(settings, registry, engine, self.stages.rules)
-        deployed = settings.deployed("decision", "accept") or settings.deployed("decision", "review_below")
+        deployed = settings.deployed("decision", "accept") and settings.deployed("decision", "review_below")
         self.policy = PolicyBook(
             settings.decision,
             self.state.get("thresholds"),

@@ -5,8 +5,6 @@ Skips cleanly on machines without a usable GPU or without the `[gpu]` extra.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -71,26 +69,3 @@ def test_batch_on_device_matches_cpu_batch() -> None:
     cpu = to_batch([normalize_page(p, spec) for p in pages])
     assert batch.shape == cpu.shape
     assert float(np.abs(batch.get() - cpu).max()) <= PARITY_TOLERANCE
-
-
-def test_iobinding_gives_the_cpu_label(tmp_path: Path) -> None:
-    ort = pytest.importorskip("onnxruntime")
-    if "CUDAExecutionProvider" not in ort.get_available_providers():
-        pytest.skip("onnxruntime without CUDA (install the [gpu] extra: onnxruntime-gpu)")
-    from harness.tiny_model import write_tiny_model
-    from sidecar.pipeline.gpu.cuda import CudaPreprocessor, IoBindingRunner
-
-    model = write_tiny_model(tmp_path) / "model.onnx"
-    cuda = ort.InferenceSession(str(model), providers=["CUDAExecutionProvider", "CPUExecutionProvider"])
-    if cuda.get_providers()[0] != "CUDAExecutionProvider":
-        pytest.skip("onnxruntime fell back to CPU")
-    cpu = ort.InferenceSession(str(model), providers=["CPUExecutionProvider"])
-    spec = InputSpec()
-    pages = [decoded(f, spec) for f in sorted(FLAVOURS)]
-    pre = CudaPreprocessor()
-    device_batch = pre.normalize_batch(pages, spec)
-    out = IoBindingRunner(cuda).run(device_batch, stream=pre.stream)
-    ref = cpu.run(["logits"], {"image": to_batch([normalize_page(p, spec) for p in pages])})[0]
-    assert out["logits"].shape == ref.shape
-    np.testing.assert_array_equal(out["logits"].argmax(axis=1), ref.argmax(axis=1))
-    assert float(np.abs(out["logits"] - ref).max()) < 0.05

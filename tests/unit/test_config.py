@@ -54,3 +54,11 @@ def test_device_is_one_setting_of_three_values() -> None:
         load_settings(models={"device": "gpu"})
     with pytest.raises(ValueError, match=r"preprocess\.device is gone: models\.device"):
         load_settings(preprocess={"device": "cpu"})
+
+
+def test_unknown_keys_inside_a_section_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "doctriage.toml"
+    config.write_text("[traffic]\nwieghts = { '2.3' = 1.0 }\n")
+    monkeypatch.setenv("DOCTRIAGE_CONFIG", str(config))
+    with pytest.raises(ValueError, match="wieghts"):
+        load_settings()

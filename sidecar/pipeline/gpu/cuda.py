@@ -1,13 +1,11 @@
-"""CuPy preprocessing and ONNX Runtime CUDA IOBinding. Import only when gpu_available().
+"""CuPy preprocessing: the GPU normalizer serving uses. Import only when gpu_available().
 
 One `CudaPreprocessor` per executor worker: it owns a CUDA stream and a pinned
 host staging buffer, so the uint8 page crosses PCIe once, asynchronously.
 `CupyNormalizer` is what serving uses (sidecar.pipeline.normalizer.choose_normalizer):
 the worker's preprocessor, then the small float32 tensor (196 KB at 256x192) copied
 back to the host, where the batcher, the image encoder and the caches expect it.
-`IoBindingRunner` binds a device batch as a model's input and keeps the outputs on the
-device until the small logits are copied back; serving does not use it (the batch is
-stacked on the host), bench/preprocess/gpu.py and tests/gpu do.
+(IOBinding of a device batch is measured in bench/preprocess/iobinding.py, not served.)
 """
 
 from __future__ import annotations
@@ -98,47 +96,6 @@ class CudaPreprocessor:
 
     def synchronize(self) -> None:
         self.stream.synchronize()
-
-
-class IoBindingRunner:
-    """Run an onnxruntime-gpu session on a device tensor: no host round trip for the input."""
-
-    def __init__(self, session: Any, device_id: int = 0) -> None:
-        self.session = session
-        self.device_id = device_id
-        self.provider: str = session.get_providers()[0]
-        if self.provider != "CUDAExecutionProvider":
-            raise RuntimeError(f"session runs on {self.provider}, not CUDA")
-        self._inputs = {i.name: i for i in session.get_inputs()}
-        self._outputs = [o.name for o in session.get_outputs()]
-
-    def run(
-        self, images: Any, text: npt.NDArray[np.float32] | None = None, stream: Any = None
-    ) -> dict[str, npt.NDArray[np.float32]]:
-        """images: cupy float32 N x C x H x W on this device → {"logits": ..., ["embedding": ...]} on the host."""
-        if stream is not None:
-            # ONNX Runtime uses its own stream: the preprocessing must have finished writing the input.
-            stream.synchronize()
-        images = cp.ascontiguousarray(images, dtype=cp.float32)
-        binding = self.session.io_binding()
-        binding.bind_input(
-            name="image",
-            device_type="cuda",
-            device_id=self.device_id,
-            element_type=np.float32,
-            shape=tuple(images.shape),
-            buffer_ptr=images.data.ptr,
-        )
-        if "text" in self._inputs:
-            width = int(self._inputs["text"].shape[1])
-            feats = text if text is not None else np.zeros((images.shape[0], width), np.float32)
-            binding.bind_cpu_input("text", np.ascontiguousarray(feats, dtype=np.float32))
-        wanted = [n for n in ("logits", "embedding") if n in self._outputs]
-        for name in wanted:
-            binding.bind_output(name, "cuda", self.device_id)
-        self.session.run_with_iobinding(binding)
-        values = binding.copy_outputs_to_cpu()  # in bind order
-        return {n: np.asarray(v, dtype=np.float32) for n, v in zip(wanted, values, strict=True)}
 
 
 _local = threading.local()
