@@ -31,7 +31,7 @@ class SidecarProcess:
             # Runtime state and the review queue in a fresh directory, never the repo's var/.
             "DOCTRIAGE_STATE__DIR": state,
             # No shipped acceptance rule unless a test names one (harness.settings.make_settings).
-            "DOCTRIAGE_DECISION__RULE_FILE": "",
+            "DOCTRIAGE_DECISION__ACCEPTANCE_RULE_FILE": "",
             "DOCTRIAGE_REVIEW__PATH": str(Path(state) / "review.sqlite3"),
             **env,
         }

@@ -33,7 +33,7 @@ def make_settings(models_root: Path, **sections: object) -> Settings:
     # the tiny test models that reuse their versions: tests that want a rule file name one.
     decision = base.get("decision", {})
     if isinstance(decision, dict):
-        base["decision"] = {"rule_file": None, **decision}
+        base["decision"] = {"acceptance_rule_file": None, **decision}
     # The cascade (traffic.escalate_to, default "2.4") would hand every review answer of the tiny 2.3 to
     # the tiny 2.4: tests of one version's answers get none; tests of the cascade name it.
     traffic = base.get("traffic", {})

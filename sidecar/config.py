@@ -191,12 +191,19 @@ class DecisionSettings(_Section):
     # `doctriage-admin calibrate` and `make models` (proven on real labelled documents, with
     # provenance). Rules installed through Admin.SetThresholds (persisted runtime state) win over
     # it; "" or none = the bands alone decide. The deployment file names the release's.
-    rule_file: Path | None = None
+    acceptance_rule_file: Path | None = None
 
-    @field_validator("rule_file", mode="before")
+    @field_validator("acceptance_rule_file", mode="before")
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", "none", "None") else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rule_file" in data:
+            raise ValueError("decision.rule_file is now decision.acceptance_rule_file (one name per kind of rule)")
+        return data
 
 
 class BatchingSettings(_Section):
@@ -243,7 +250,7 @@ class ReviewSettings(_Section):
     busy_timeout_s: float = Field(default=5.0, gt=0)
 
 
-class RulesSettings(_Section):
+class BusinessRulesSettings(_Section):
     # Declarative business rules per label (TOML).
     path: Path = Path("config/rules.toml")
 
@@ -349,7 +356,7 @@ class Settings(BaseSettings):
     traffic: TrafficSettings = TrafficSettings()
     cache: CacheSettings = CacheSettings()
     review: ReviewSettings = ReviewSettings()
-    rules: RulesSettings = RulesSettings()
+    business_rules: BusinessRulesSettings = BusinessRulesSettings()
     breaker: BreakerSettings = BreakerSettings()
     state: StateSettings = StateSettings()
 
@@ -371,6 +378,13 @@ class Settings(BaseSettings):
     # Per section, the keys whose value came from the deployment file (GetStatus reports origins).
     _deployed: dict[str, frozenset[str]] = PrivateAttr(default_factory=dict)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "rules" in data:
+            raise ValueError("the [rules] section is now [business_rules] (one name per kind of rule)")
+        return data
+
     @model_validator(mode="after")
     def _release_and_paths(self) -> Settings:
         given = "data_dir" in self.model_fields_set
@@ -379,11 +393,11 @@ class Settings(BaseSettings):
             self.__pydantic_fields_set__.discard("data_dir")
         self.models.root = self._at(self.models.root)
         self._apply_deployment(self.models.root / DEPLOYMENT_FILE)
-        self.rules.path = self._at(self.rules.path)
+        self.business_rules.path = self._at(self.business_rules.path)
         self.state.dir = self._at(self.state.dir)
         self.review.path = self._at(self.review.path)
-        if self.decision.rule_file is not None:
-            self.decision.rule_file = self._at(self.decision.rule_file)
+        if self.decision.acceptance_rule_file is not None:
+            self.decision.acceptance_rule_file = self._at(self.decision.acceptance_rule_file)
         kind, _, where = self.scanner.address.partition(":")
         if kind == "unix" and not Path(where).is_absolute():
             self.scanner.address = f"unix:{self._at(Path(where))}"

@@ -77,7 +77,7 @@ def run_setup(env: dict[str, str], files: list[tuple[str, Path]]) -> dict[str, A
     sidecar = SidecarProcess(
         {
             "DOCTRIAGE_CACHE__ENABLED": "false",
-            "DOCTRIAGE_DECISION__RULE_FILE": str(ROOT / "config" / "acceptance-rule.json"),
+            "DOCTRIAGE_DECISION__ACCEPTANCE_RULE_FILE": str(ROOT / "config" / "acceptance-rule.json"),
             **env,
         }
     )

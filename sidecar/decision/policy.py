@@ -4,7 +4,7 @@ each came from.
 Four sources, in increasing precedence:
 - `deployment`: the bands of the release's deployment file (models/deployment.toml);
 - `config`: the bands of `[decision]` (accept, review_below) in the settings file or environment;
-- `rule_file`: the acceptance rules of `decision.rule_file` (`doctriage-admin calibrate`, `make
+- `acceptance_rule_file`: the acceptance rules of `decision.acceptance_rule_file` (`doctriage-admin calibrate`, `make
   models`), for every version that has no rule installed at run time;
 - `runtime`: what Admin.SetThresholds installed (or recalibration from reviews), persisted in the
   runtime state and read back at start-up.
@@ -32,7 +32,7 @@ log = structlog.get_logger(__name__)
 class Origin(StrEnum):
     DEPLOYMENT = "deployment"
     CONFIG = "config"
-    RULE_FILE = "rule_file"
+    RULE_FILE = "acceptance_rule_file"
     RUNTIME = "runtime"
 
 
@@ -62,7 +62,7 @@ class PolicyBook:
             self._origins[key] = Provenance(key, Origin.RUNTIME, Origin.RUNTIME if thresholds.rule else None)
             # Said at start-up: a runtime change outlives a restart and overrides the settings file.
             log.info("thresholds_from_runtime_state", model_version=version, thresholds=thresholds.as_dict())
-        self._read_rule_file(settings.rule_file)
+        self._read_rule_file(settings.acceptance_rule_file)
 
     def _read_rule_file(self, path: Path | None) -> None:
         """Acceptance rules from the rule file, for versions without a rule installed at run time."""

@@ -74,7 +74,7 @@ class Stages:
     ) -> None:
         self.settings = settings
         self.normalizer = normalizer
-        self.rules = RuleBook.load(settings.rules.path) if rules is None else rules
+        self.rules = RuleBook.load(settings.business_rules.path) if rules is None else rules
         self._ocr_wanted = ocr and settings.ocr.enabled
         self._ocr: OcrEngine | None = None
         self._ocr_lock = threading.Lock()

@@ -1,6 +1,6 @@
 """Stage: business rules from a declarative file, and rule-based classification from text.
 
-The rules file (TOML, `rules.path`, default config/rules.toml) says per label what a
+The business-rules file (TOML, `business_rules.path`, default config/rules.toml) says per label what a
 document of that label must show: text patterns (any / all / none), the presence of an
 amount, a date, a valid IBAN or an MRZ, page-count and aspect bounds, and request
 metadata checks. `RuleBook.evaluate` returns one finding per check; all passed means the

@@ -1,4 +1,4 @@
-"""The acceptance-rule file (`decision.rule_file`, shipped as config/acceptance-rule.json).
+"""The acceptance-rule file (`decision.acceptance_rule_file`, shipped as config/acceptance-rule.json).
 
 One JSON file holds the rule of every served version ("*" = versions without their own entry),
 the audit rate and, per version, a summary of the data the rule was proven on. `doctriage-admin

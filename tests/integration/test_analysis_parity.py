@@ -53,12 +53,12 @@ def test_serving_and_calibration_give_the_same_answers_and_decision_inputs() -> 
     defaults = Settings()
     settings = make_settings(
         MODELS,
-        decision={"rule_file": defaults.decision.rule_file},
+        decision={"acceptance_rule_file": defaults.decision.acceptance_rule_file},
         traffic={"escalate_to": defaults.traffic.escalate_to},
         ocr={"page_timeout_s": 60.0},
         cache={"enabled": False},
     )
-    assert defaults.traffic.escalate_to == "2.4" and settings.decision.rule_file is not None
+    assert defaults.traffic.escalate_to == "2.4" and settings.decision.acceptance_rule_file is not None
     server = ServerThread(settings).start()
     try:
         assert server.server is not None

@@ -1,4 +1,4 @@
-"""The acceptance rules of `doctriage-admin calibrate`'s file decide from start-up (decision.rule_file)."""
+"""The acceptance rules of `doctriage-admin calibrate`'s file decide from start-up (decision.acceptance_rule_file)."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_without_a_rule_file_the_bands_decide(models: Path) -> None:
 
 
 def test_an_unproven_rule_sends_everything_to_review(models: Path, tmp_path: Path) -> None:
-    response, thresholds = _classify(models, rule_file=str(_rule_file(tmp_path, proven=False)))
+    response, thresholds = _classify(models, acceptance_rule_file=str(_rule_file(tmp_path, proven=False)))
     assert response.label == "invoice" and response.decision == classifier_pb2.HUMAN_REVIEW
     shipped_alpha = json.loads(SHIPPED_RULES.read_text())["rules"]["2.4"]["alpha"]
     assert thresholds.rule.alpha == pytest.approx(shipped_alpha) and not thresholds.rule.proven
@@ -63,7 +63,7 @@ def test_an_unproven_rule_sends_everything_to_review(models: Path, tmp_path: Pat
 def test_a_proven_rule_accepts_above_its_threshold(models: Path, tmp_path: Path) -> None:
     # Confidence alone decides here: the sample page carries no invoice text for business rules to pass.
     rule_file = _rule_file(tmp_path, confidence_threshold=0.5, require_rules=False)
-    response, thresholds = _classify(models, rule_file=str(rule_file))
+    response, thresholds = _classify(models, acceptance_rule_file=str(rule_file))
     assert response.decision == classifier_pb2.ACCEPTED
     assert thresholds.rule.proven and thresholds.rule.confidence_threshold == pytest.approx(0.5)
 
@@ -74,7 +74,7 @@ def test_shipped_rules_cover_the_shipped_versions_through_the_cascade() -> None:
     rules = json.loads(SHIPPED_RULES.read_text())["rules"]
     assert set(rules) == {"2.3", "2.4"}
     shipped = Settings(data_dir=ROOT)  # the release's models/deployment.toml
-    assert shipped.decision.rule_file == SHIPPED_RULES
+    assert shipped.decision.acceptance_rule_file == SHIPPED_RULES
     traffic = shipped.traffic
     assert set(traffic.weights) == set(rules)
     for version, rule in rules.items():

@@ -22,15 +22,15 @@ def test_origins_follow_the_release_the_rule_file_and_runtime_changes(tmp_path: 
     sections = {
         "state": {"dir": state},
         "review": {"path": state / "review.sqlite3"},
-        "decision": {"rule_file": str(ROOT / "config" / "acceptance-rule.json")},
+        "decision": {"acceptance_rule_file": str(ROOT / "config" / "acceptance-rule.json")},
     }
     with running(models, **sections) as server, stubs(server) as (_, admin):
         versions, split = _origins(admin)
         # The bands and the split are the release's; the shipped acceptance rules cover 2.3 and 2.4.
         assert versions == {
             "": ("deployment", ""),
-            "2.3": ("deployment", "rule_file"),
-            "2.4": ("deployment", "rule_file"),
+            "2.3": ("deployment", "acceptance_rule_file"),
+            "2.4": ("deployment", "acceptance_rule_file"),
         }
         assert split == "deployment"
         admin.SetThresholds(admin_pb2.SetThresholdsRequest(thresholds=thresholds(0.9, 0.5)))
@@ -39,7 +39,7 @@ def test_origins_follow_the_release_the_rule_file_and_runtime_changes(tmp_path: 
             admin_pb2.SetTrafficSplitRequest(split=admin_pb2.TrafficSplit(model_name="doc-classifier", weights=weights))
         )
         versions, split = _origins(admin)
-        assert versions[""] == ("runtime", "") and versions["2.3"] == ("deployment", "rule_file")
+        assert versions[""] == ("runtime", "") and versions["2.3"] == ("deployment", "acceptance_rule_file")
         assert split == "runtime"
 
     persisted = json.loads((state / "runtime-state.json").read_text())
@@ -50,7 +50,7 @@ def test_origins_follow_the_release_the_rule_file_and_runtime_changes(tmp_path: 
         versions, split = _origins(admin)
         # A version whose rule comes from the rule file takes the default bands as they are at start-up:
         # now the runtime ones.
-        assert versions[""] == ("runtime", "") and versions["2.4"] == ("runtime", "rule_file")
+        assert versions[""] == ("runtime", "") and versions["2.4"] == ("runtime", "acceptance_rule_file")
         assert split == "runtime"
         got = admin.GetThresholds(admin_pb2.GetThresholdsRequest())
         assert (got.default.accept, got.default.review_below) == (0.9, 0.5)
@@ -58,7 +58,10 @@ def test_origins_follow_the_release_the_rule_file_and_runtime_changes(tmp_path: 
 
 def test_settings_override_the_release_and_say_so(tmp_path: Path) -> None:
     models = model_tree(tmp_path / "models", lite=False)
-    weights = {"traffic": {"weights": {"2.3": 1.0}, "escalate_to": ""}, "decision": {"accept": 0.95, "rule_file": None}}
+    weights = {
+        "traffic": {"weights": {"2.3": 1.0}, "escalate_to": ""},
+        "decision": {"accept": 0.95, "acceptance_rule_file": None},
+    }
     with running(models, **weights) as server, stubs(server) as (_, admin):
         versions, split = _origins(admin)
         assert versions == {"": ("config", "")} and split == "config"

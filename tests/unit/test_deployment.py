@@ -19,7 +19,7 @@ escalate_to = "3.1"
 
 [decision]
 accept = 0.9
-rule_file = "config/rules-of-3.json"
+acceptance_rule_file = "config/rules-of-3.json"
 """
 
 
@@ -39,14 +39,14 @@ def test_the_shipped_release_is_read_from_the_deployment_file() -> None:
         "1.0",
     )
     assert (s.decision.accept, s.decision.review_below) == (0.85, 0.60)
-    assert s.decision.rule_file == ROOT / "config" / "acceptance-rule.json"
+    assert s.decision.acceptance_rule_file == ROOT / "config" / "acceptance-rule.json"
     assert s.deployed("traffic", "weights") and s.deployed("decision", "accept")
 
 
 def test_without_a_deployment_file_no_model_is_configured(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path)
     assert (s.models.name, s.models.default_version, s.traffic.weights) == ("", "", {})
-    assert (s.traffic.escalate_to, s.traffic.fallback_name, s.decision.rule_file) == ("", "", None)
+    assert (s.traffic.escalate_to, s.traffic.fallback_name, s.decision.acceptance_rule_file) == ("", "", None)
     assert (s.decision.accept, s.decision.review_below) == (0.85, 0.60)  # the bands' one code default
     assert not s.deployed("traffic", "weights")
 
@@ -69,8 +69,8 @@ def test_relative_paths_are_taken_from_the_data_directory(tmp_path: Path) -> Non
     data = _release(tmp_path)
     s = Settings(data_dir=data, state={"dir": "/srv/state"})
     assert s.models.root == data / "models"
-    assert s.rules.path == data / "config" / "rules.toml"
-    assert s.decision.rule_file == data / "config" / "rules-of-3.json"
+    assert s.business_rules.path == data / "config" / "rules.toml"
+    assert s.decision.acceptance_rule_file == data / "config" / "rules-of-3.json"
     assert s.review.path == data / "var" / "review.sqlite3"
     assert s.scanner.address == f"unix:{data / 'var' / 'clamd' / 'clamd.sock'}"
     assert s.state.dir == Path("/srv/state")  # absolute: as given
@@ -90,3 +90,10 @@ def test_serve_requires_a_data_directory(monkeypatch: pytest.MonkeyPatch, capsys
         main(["serve"])
     assert exit_info.value.code == 2
     assert "a data directory is required" in capsys.readouterr().err
+
+
+def test_the_old_names_of_the_two_kinds_of_rule_say_what_they_are_now() -> None:
+    with pytest.raises(ValueError, match=r"decision\.acceptance_rule_file"):
+        Settings(decision={"rule_file": "x.json"})
+    with pytest.raises(ValueError, match=r"\[business_rules\]"):
+        Settings(rules={"path": "x.toml"})
