@@ -1,9 +1,9 @@
 """Every Prometheus metric of the sidecar, defined once, here.
 
-How to record: the data plane calls `sidecar.observability.recorder.record_result(result)`
-once per finished document (and `record_error(reason, ...)` for a refused one); the
-gateway interceptor records `requests_total` / `request_duration_seconds{stage="total"}` /
-`in_flight_requests` / `rate_limited_total`. Other components (batcher, cache, breaker,
+How to record: the data plane calls its `Recorder.record_result(result)`
+(sidecar/observability/recorder.py) once per answered document; the gateway interceptor
+records `requests_total` / `request_duration_seconds{stage="total"}` / `in_flight_requests` /
+`rate_limited_total` and `errors_total` for a refused one. Other components (batcher, cache, breaker,
 review queue, scanner, shadow runner) import the metric they own from this module and
 update it directly, e.g. `metrics.CACHE_REQUESTS.labels(result="hit").inc()`.
 
@@ -292,12 +292,3 @@ def start_exporter(address: str = "127.0.0.1", port: int = 9464) -> int:
             server, _thread = start_http_server(port, addr=address, registry=REGISTRY)
             _exporter = (server, server.server_port)
         return int(_exporter[1])
-
-
-def stop_exporter() -> None:
-    global _exporter
-    with _exporter_lock:
-        if _exporter is not None:
-            _exporter[0].shutdown()
-            _exporter[0].server_close()
-            _exporter = None

@@ -182,7 +182,3 @@ class Recorder:
         if not values:
             return [0.0 for _ in qs]
         return [values[min(len(values) - 1, int(q * len(values)))] for q in qs]
-
-
-def record_error(reason: str) -> None:
-    m.ERRORS.labels(reason=reason).inc()
