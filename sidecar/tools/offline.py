@@ -11,7 +11,6 @@ the server answers every real document with the same decision inputs.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,7 +122,3 @@ def find_model(models_root: Path, name: str, version: str | None = None) -> Path
 
 def records_of(results: Sequence[LabelledPrediction]) -> list[CalibrationRecord]:
     return [r.record() for r in results]
-
-
-def default_models_root() -> Path:
-    return Path(os.environ.get("DOCTRIAGE_MODELS_ROOT", Path(__file__).resolve().parents[2] / "models"))
