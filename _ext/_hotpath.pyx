@@ -1,7 +1,7 @@
 # cython: language_level=3, boundscheck=True, wraparound=False, initializedcheck=True
 """Compiled hot path: sniff, structural walk and digest of a document in one call.
 
-A port of `sidecar/_hotpath_py.py` (the readable specification; keep them in step — the
+A port of `sidecar/_hotpath_py/` (the readable specification; keep them in step — the
 property tests compare both). The walk runs on a raw pointer with the GIL released; every
 read is preceded by an explicit check against the length, so no input reads past the buffer.
 SHA-256 goes through hashlib, which releases the GIL itself for buffers this size.
