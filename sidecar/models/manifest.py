@@ -255,12 +255,6 @@ class Manifest(_Section):
     def preprocessing_version(self) -> str:
         return self.inputs.image.preprocessing_version
 
-    @property
-    def raw(self) -> dict[str, Any]:
-        """The manifest as a JSON object. Kept only for callers not yet moved to the typed fields
-        (sidecar/server/app.py, sidecar/tools/calibrate.py, two tests); read the fields."""
-        return self.to_dict()
-
     @classmethod
     def load(cls, path: Path) -> Manifest:
         try:

@@ -84,8 +84,8 @@ def collect_offline(
         results = list(classifier.classify_folder(root))
     finally:
         classifier.close()
-    ood = classifier.model.manifest.raw.get("ood") or {}
-    threshold = float(ood["threshold"]) if "threshold" in ood else None
+    ood = classifier.model.manifest.ood
+    threshold = float(ood.threshold) if ood is not None else None
     version_of = classifier.model.manifest.version
     return [Sample(r.path, r.true_label, version_of, r.record(), r.error) for r in results], threshold
 

@@ -35,12 +35,11 @@ def test_training_reads_real_documents_as_serving_answers_them() -> None:
     assert docs is not None
     model_dir = ROOT / "models" / "doc-classifier" / "2.4"
     model = OnnxModel(model_dir)
-    spec = model.manifest.raw
     out = model.run(
         docs.x, text_rows(docs.served_text(), model.text_spec, model.text_dim, model.embedder, model.lexicon)
     )
-    probs = calibrate(out.logits, spec["calibration"])
-    scores = ood_score(out.logits, out.embedding, spec["ood"])
+    probs = calibrate(out.logits, model.manifest.calibration)
+    scores = ood_score(out.logits, out.embedding, model.manifest.ood)
     # The serving OCR with training's page limit (a loaded test machine must not skip the fallback).
     settings = Settings(ocr=OcrSettings(page_timeout_s=60.0, workers=1))
     served = OfflineClassifier(model_dir, settings=settings, rules=False)

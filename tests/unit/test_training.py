@@ -171,7 +171,8 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
 
     v23 = OnnxModel(tmp_path / "models" / "doc-classifier" / "2.3")
     v24 = OnnxModel(tmp_path / "models" / "doc-classifier" / "2.4")
-    assert v24.image_encoder is not None and v24.manifest.raw["inputs"]["image_features"]["dim"] == 1024
+    features_input = v24.manifest.inputs.image_features
+    assert v24.image_encoder is not None and features_input is not None and features_input.dim == 1024
     page = np.random.default_rng(3).normal(size=(2, 1, 256, 192)).astype(np.float32)
     silent = v24.run(page, np.zeros((2, v24.text_dim), np.float32))
     init = {
