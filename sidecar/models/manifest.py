@@ -1,7 +1,7 @@
 """The model manifest, `models/<name>/<version>/manifest.json`: one frozen, typed record that
 training writes and serving reads.
 
-Serving owns the format: training (`doctriage_train.pipeline`) builds a `Manifest` and `write`s it,
+Serving owns the format: training (`doctriage_train.manifest`) builds a `Manifest` and `write`s it,
 the runtime (`sidecar.models.runtime.OnnxModel`) `load`s it. A key the format does not know is an
 error, so a typo or a manifest from a newer trainer is refused at load instead of being ignored.
 
@@ -171,7 +171,7 @@ class CreatedBy(_Section):
     script: str
     seed: int
     torch: str
-    train_config: dict[str, JsonScalar]  # doctriage_train.pipeline.TrainConfig, as trained
+    train_config: dict[str, JsonScalar]  # doctriage_train.config.TrainConfig, as trained
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -118,7 +118,8 @@ def test_tiny_dataset_build(tmp_path: Path) -> None:
 def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     pytest.importorskip("torch")
     pytest.importorskip("onnx")
-    from doctriage_train.pipeline import TrainConfig, run
+    from doctriage_train.config import TrainConfig
+    from doctriage_train.pipeline import run
 
     from sidecar.models.infer import infer_batch
     from sidecar.models.runtime import OnnxModel
@@ -212,7 +213,9 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
 
 def test_temperature_and_ood_cut_refitted_on_real_documents_are_reported_cross_validated() -> None:
     pytest.importorskip("torch")
-    from doctriage_train.pipeline import REAL_OOD_QUANTILE, Scored, fit_on_real, metrics
+    from doctriage_train.calibration import REAL_OOD_QUANTILE, fit_on_real
+    from doctriage_train.config import Scored
+    from doctriage_train.report import metrics
 
     from sidecar.models.calibration import calibrate, fit_temperature, ood_score
 
@@ -245,7 +248,8 @@ def test_temperature_and_ood_cut_refitted_on_real_documents_are_reported_cross_v
 
 def test_temperature_pooled_from_synthetic_validation_and_real_documents() -> None:
     pytest.importorskip("torch")
-    from doctriage_train.pipeline import REAL_SHARE, Scored, fit_on_real
+    from doctriage_train.calibration import REAL_SHARE, fit_on_real
+    from doctriage_train.config import Scored
 
     from sidecar.models.calibration import calibrate, fit_temperature, pooled_weights
 

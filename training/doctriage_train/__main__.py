@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         build(data_cfg, args.data, workers=args.workers)
         return 0
     from doctriage_train import realdocs
-    from doctriage_train.pipeline import TrainConfig, run
+    from doctriage_train.config import TrainConfig
+    from doctriage_train.pipeline import run
 
     cfg = TrainConfig(seed=args.seed)
     if args.epochs is not None:
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             )
     if args.command == "v24":
         from doctriage_train.dataset import Dataset
-        from doctriage_train.pipeline import onnx_image_outputs, train_v24
+        from doctriage_train.fusion import onnx_image_outputs, train_v24
 
         ds = Dataset.load(args.data)
         if ds.digest != data_cfg.digest():

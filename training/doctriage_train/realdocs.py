@@ -1,6 +1,6 @@
 """Real labelled documents: ../shared/real-train (315) and ../shared/real-docs (87), read in place,
 never copied. Both sets train doc-classifier 2.4's text head by K-fold cross-fitting grouped by source
-repository (pipeline.train_v24), so every real document also gets an honest out-of-fold score.
+repository (fusion.train_v24), so every real document also gets an honest out-of-fold score.
 
 Each document is read through the sidecar's analysis core (sidecar/pipeline/analysis.py: decode →
 normalize, the PDF text layer, else the serving OCR, as serving reads it), and re-shot as simulated
