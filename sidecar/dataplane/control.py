@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import structlog
@@ -28,6 +28,19 @@ from sidecar.review.items import ReviewItem, ReviewPage, ReviewStatus
 
 log = structlog.get_logger("doctriage.request")
 T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What GetStatus reports of the data plane."""
+
+    models: list[ModelEntry]
+    device: str  # where the models run: "cuda" or "cpu"
+    normalizer: str  # "numpy" or "cupy"
+    config_digest: str
+    serving: bool
+    thresholds_origins: list[Provenance]
+    traffic_split_origin: Origin
 
 
 def audit(action: str, **details: object) -> None:
@@ -92,9 +105,17 @@ class Control:
     def thresholds(self, model_version: str) -> Thresholds:
         return self.plane.policy.thresholds_for(model_version)
 
-    def origins(self) -> tuple[list[Provenance], Origin]:
-        """Where each version's thresholds and rule, and the traffic split, came from."""
-        return self.plane.policy.origins(), self.plane.split_origin
+    def status(self) -> Status:
+        plane = self.plane
+        return Status(
+            models=self.registry.entries(),
+            device=self.registry.device(),
+            normalizer=plane.stages.normalizer.name,
+            config_digest=self.settings.digest(),
+            serving=not plane.draining and bool(self.registry.ready()),
+            thresholds_origins=plane.policy.origins(),  # where each version's bands and rule came from
+            traffic_split_origin=plane.split_origin,
+        )
 
     async def set_thresholds(self, thresholds: Thresholds) -> Thresholds:
         return await self._blocking(self._set_thresholds, thresholds)

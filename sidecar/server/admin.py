@@ -42,20 +42,19 @@ class AdminServicer(admin_pb2_grpc.AdminServicer):
     async def GetStatus(
         self, request: admin_pb2.GetStatusRequest, context: grpc.aio.ServicerContext
     ) -> admin_pb2.GetStatusResponse:
-        plane = self.control.plane
-        thresholds, split_origin = self.control.origins()
+        status = self.control.status()
         return admin_pb2.GetStatusResponse(
             version=__version__,
             uptime_seconds=time.monotonic() - self.started_at,
-            models=[model_info(e) for e in self.control.models()],
-            device=plane.registry.device(),
-            config_digest=plane.settings.digest(),
-            serving=not plane.draining and bool(plane.registry.ready()),
+            models=[model_info(e) for e in status.models],
+            device=status.device,
+            config_digest=status.config_digest,
+            serving=status.serving,
             hotpath=hotpath.IMPLEMENTATION,
-            normalizer=plane.stages.normalizer.name,
+            normalizer=status.normalizer,
             scanner_available=self.health.scanner_available,
-            thresholds_origins=[provenance_to_proto(p) for p in thresholds],
-            traffic_split_origin=split_origin.value,
+            thresholds_origins=[provenance_to_proto(p) for p in status.thresholds_origins],
+            traffic_split_origin=status.traffic_split_origin.value,
         )
 
     async def GetStats(self, request: admin_pb2.GetStatsRequest, context: grpc.aio.ServicerContext) -> admin_pb2.Stats:
