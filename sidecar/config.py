@@ -18,7 +18,7 @@ import hashlib
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic_settings import (
@@ -40,9 +40,19 @@ Device = Literal["auto", "cpu", "cuda"]
 
 
 class _Section(BaseModel):
-    """A settings section: a key it does not know is refused (a typo never passes silently)."""
+    """A settings section: a key it does not know is refused (a typo never passes silently), a key
+    that moved is refused with where it went."""
 
     model_config = ConfigDict(extra="forbid")
+    moved: ClassVar[dict[str, str]] = {}  # old key -> the message that says where it went
+
+    @model_validator(mode="before")
+    @classmethod
+    def _refuse_moved(cls, data: Any) -> Any:
+        for old, message in cls.moved.items():
+            if isinstance(data, dict) and old in data:
+                raise ValueError(message)
+        return data
 
 
 class ServerSettings(_Section):
@@ -141,12 +151,7 @@ class PreprocessSettings(_Section):
     # PDF page 1: abandon a render that takes longer (MALFORMED); it holds the process-wide PDFium lock.
     pdf_render_timeout_s: float = Field(default=1.0, gt=0)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _device_moved(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "device" in data:
-            raise ValueError("preprocess.device is gone: models.device (auto | cpu | cuda) sets both")
-        return data
+    moved = {"device": "preprocess.device is gone: models.device (auto | cpu | cuda) sets both"}
 
 
 class OcrSettings(_Section):
@@ -198,12 +203,7 @@ class DecisionSettings(_Section):
     def _empty_is_none(cls, value: object) -> object:
         return None if value in ("", "none", "None") else value
 
-    @model_validator(mode="before")
-    @classmethod
-    def _renamed(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "rule_file" in data:
-            raise ValueError("decision.rule_file is now decision.acceptance_rule_file (one name per kind of rule)")
-        return data
+    moved = {"rule_file": "decision.rule_file is now decision.acceptance_rule_file (one name per kind of rule)"}
 
 
 class BatchingSettings(_Section):
