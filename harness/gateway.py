@@ -39,6 +39,10 @@ class Certs:
     client_key: Path
     rogue_cert: Path  # signed by another CA
     rogue_key: Path
+    expired_client_cert: Path  # signed by the CA, valid only in January 2020
+    expired_client_key: Path
+    expired_server_cert: Path  # localhost/127.0.0.1, signed by the CA, valid only in January 2020
+    expired_server_key: Path
 
 
 def _openssl(*args: str, cwd: Path) -> None:
@@ -63,13 +67,38 @@ def _leaf(directory: Path, name: str, ca: str, extensions: str) -> None:
     )  # fmt: skip
 
 
+def _expired_leaf(directory: Path, name: str, ca: str, extensions: str) -> None:
+    """A leaf that expired years ago: `openssl ca` takes explicit dates (OpenSSL 3.0's `x509 -req` does not)."""
+    _openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", f"{name}.key", cwd=directory)
+    _openssl("req", "-new", "-key", f"{name}.key", "-subj", f"/CN={name}", "-out", f"{name}.csr", cwd=directory)
+    (directory / f"{name}.ext").write_text(extensions)
+    db = directory / f"{name}-db"
+    db.mkdir()
+    (db / "index.txt").touch()
+    (db / "serial").write_text("01\n")
+    (db / "ca.cnf").write_text(
+        "[ca]\ndefault_ca = past\n[past]\ndatabase = index.txt\nnew_certs_dir = .\nserial = serial\n"
+        "default_md = sha256\npolicy = any\n[any]\ncommonName = supplied\n"
+    )
+    _openssl(
+        "ca", "-batch", "-config", "ca.cnf", "-cert", f"../{ca}.pem", "-keyfile", f"../{ca}.key",
+        "-in", f"../{name}.csr", "-out", f"../{name}.pem", "-extfile", f"../{name}.ext", "-notext",
+        "-startdate", "20200101000000Z", "-enddate", "20200131000000Z", cwd=db,
+    )  # fmt: skip
+
+
 def make_certs(directory: Path) -> Certs:
-    """A CA, a server certificate for localhost/127.0.0.1, a client one, and a client one of another CA."""
+    """A CA, a server certificate for localhost/127.0.0.1, a client one, a client one of another CA, and an
+    expired client and server certificate of the CA."""
     _ca(directory, "ca")
     _ca(directory, "rogue-ca")
     _leaf(directory, "server", "ca", "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n")
     _leaf(directory, "client", "ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
     _leaf(directory, "rogue", "rogue-ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    _expired_leaf(directory, "expired-client", "ca", "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    _expired_leaf(
+        directory, "expired-server", "ca", "basicConstraints=CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n"
+    )
     d = directory
     return Certs(
         ca=d / "ca.pem",
@@ -79,4 +108,8 @@ def make_certs(directory: Path) -> Certs:
         client_key=d / "client.key",
         rogue_cert=d / "rogue.pem",
         rogue_key=d / "rogue.key",
+        expired_client_cert=d / "expired-client.pem",
+        expired_client_key=d / "expired-client.key",
+        expired_server_cert=d / "expired-server.pem",
+        expired_server_key=d / "expired-server.key",
     )

@@ -185,6 +185,47 @@ def test_mutual_tls_requires_a_client_certificate_from_the_configured_ca(models_
         running.stop()
 
 
+def test_expired_certificates_are_refused_on_either_side(models_root: Path, certs: object) -> None:
+    c = certs
+    ca = c.ca.read_bytes()  # type: ignore[attr-defined]
+    # mTLS: a client certificate of the right CA that expired in 2020 does not get through the handshake.
+    auth = auth_section(
+        tls_cert_file=c.server_cert,  # type: ignore[attr-defined]
+        tls_key_file=c.server_key,  # type: ignore[attr-defined]
+        client_ca_file=c.ca,  # type: ignore[attr-defined]
+    )
+    running = ServerThread(make_settings(models_root, auth=auth, scanner={"enabled": False})).start()
+    try:
+        expired = grpc.ssl_channel_credentials(
+            ca,
+            c.expired_client_key.read_bytes(),  # type: ignore[attr-defined]
+            c.expired_client_cert.read_bytes(),  # type: ignore[attr-defined]
+        )
+        with grpc.secure_channel(running.address, expired) as ch, pytest.raises(grpc.RpcError) as info:
+            _status(ch)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+        good = grpc.ssl_channel_credentials(ca, c.client_key.read_bytes(), c.client_cert.read_bytes())  # type: ignore[attr-defined]
+        with grpc.secure_channel(running.address, good) as ch:
+            assert _status(ch).config_digest  # the same server, a valid certificate: served
+    finally:
+        running.stop()
+    # TLS: a sidecar configured with an expired certificate is refused by its clients.
+    auth = auth_section(
+        tls_cert_file=c.expired_server_cert,  # type: ignore[attr-defined]
+        tls_key_file=c.expired_server_key,  # type: ignore[attr-defined]
+    )
+    running = ServerThread(make_settings(models_root, auth=auth, scanner={"enabled": False})).start()
+    try:
+        with (
+            grpc.secure_channel(running.address, grpc.ssl_channel_credentials(ca)) as ch,
+            pytest.raises(grpc.RpcError) as info,
+        ):
+            _status(ch)
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        running.stop()
+
+
 def test_admin_changes_are_audited_with_the_callers_key_id_never_the_key(channel: grpc.Channel) -> None:
     admin = admin_pb2_grpc.AdminStub(channel)
     current = admin.GetThresholds(admin_pb2.GetThresholdsRequest(), metadata=bearer(KEYS["admin"]), timeout=10)
