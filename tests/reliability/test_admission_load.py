@@ -40,7 +40,10 @@ def test_32_closed_loop_clients_are_queued_not_refused_and_overload_is_shed_at_o
     overload = asyncio.run(open_loop(sidecar.address, requests(), rate=3 * closed.throughput, seconds=5.0))
     shed = overload.of("RESOURCE_EXHAUSTED")
     assert set(o.code for o in overload.outcomes) <= {"OK", "RESOURCE_EXHAUSTED"}
-    assert len(shed) > 0.4 * len(overload.outcomes)  # ~2/3 of the excess over what it sustains
+    # ~2/3 is the excess over what it sustains (bench/soak measures 66 %). The closed-loop rate this
+    # compares with shares 2 cores with whatever else runs, so a busy machine can make it look low:
+    # a quarter is asserted, which no server without shedding comes near.
+    assert len(shed) > 0.25 * len(overload.outcomes)
     assert all(o.reason == "OVERLOADED" and o.retry_after_s is not None for o in shed)
     # Refused at once, not after waiting ...
     assert overload.percentile(0.95, "RESOURCE_EXHAUSTED") < 0.25
