@@ -100,6 +100,19 @@ SOAK_MINUTES ?= 0
 reliability: system build test-deps embedder
 	$(BIN)/python -m bench.soak.run --only realdocs,hostile,load,clamd --soak-minutes $(SOAK_MINUTES)
 
+# The sidecar's own cost side by side with what users would run instead (issue #25; ~15 min on 2 cores):
+# the in-process ceiling, a bare gRPC server, the sidecar (image-only and default, unary and streaming),
+# FastAPI + uvicorn and PyTriton (its own virtualenv, var/pytriton-venv, made on first run) on one corpus.
+# Needs tesseract and the encoders (the default configuration reads text with 2.4). Writes
+# bench/compare/results.json, bench/RESULTS.md and the plots. BENCH_ARGS=--quick: a smoke run.
+BENCH_ARGS ?=
+bench: system-ocr build embedder $(VENV)/.installed-bench
+	$(BIN)/python -m bench.compare.run $(BENCH_ARGS)
+
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@
+
 models: build embedder
 	$(BIN)/pip install -q -e '.[train]'
 	PYTHONPATH=training $(BIN)/python -m doctriage_train all --seed $(SEED) --rebuild \
