@@ -4,6 +4,7 @@ output kept in a log file (the tail explains a failed start), stopped with SIGTE
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -36,8 +37,9 @@ class Server:
             if self.proc.poll() is not None:
                 raise ServerFailed(f"exited with {self.proc.returncode}: {self.log_tail()}")
             if time.monotonic() > deadline:
+                tail = self.log_tail()
                 self.stop()
-                raise ServerFailed(f"not serving after {timeout_s:.0f} s: {self.log_tail()}")
+                raise ServerFailed(f"not serving after {timeout_s:.0f} s: {tail}")
             time.sleep(0.1)
         self.port = int(self.port_file.read_text())
 
@@ -61,3 +63,4 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -325,14 +326,17 @@ class Bench:
             server.kill()
 
     def inproc(self) -> dict[str, Any]:
-        out = Path(tempfile.mkdtemp(prefix="doctriage-compare-")) / "inproc.json"
+        tmp = Path(tempfile.mkdtemp(prefix="doctriage-compare-"))
+        out = tmp / "inproc.json"
         levels = ",".join(map(str, self.levels))
         argv = [sys.executable, "-m", "bench.compare.inproc", "--levels", levels, "--seconds", str(self.seconds)]
         code = subprocess.call([*argv, "--out", str(out)], cwd=ROOT)
         if code != 0:
             raise RuntimeError(f"bench.compare.inproc exited with {code}")
+        levels_found = json.loads(out.read_text())["levels"]
+        shutil.rmtree(tmp, ignore_errors=True)
         phases, peak = [], 0.0
-        for level in json.loads(out.read_text())["levels"]:
+        for level in levels_found:
             outcomes = [Outcome(code, "", lat, None, 0.0, i) for i, code, lat in level["outcomes"]]
             stats = summarize(outcomes, level["elapsed"], level["cpu_s"], self.docs, self.price)
             stats.update(
