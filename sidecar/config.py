@@ -319,6 +319,10 @@ class CostSettings(_Section):
 
 class DriftSettings(_Section):
     enabled: bool = True
+    # Share of documents whose drift features (thumbnail statistics, ~1.5 ms of CPU a page) are
+    # computed: every 1/rate-th, counted per process (bench/RESULTS.md). The confidence window sees
+    # every document. 1 = all.
+    sample_rate: float = Field(default=0.25, gt=0, le=1)
     # Observations per window (sliding for KL/PSI; tumbling for the previous-window mean confidence).
     window_size: int = Field(default=1000, ge=10)
     # Smoothing added to every bin before KL divergence and PSI.

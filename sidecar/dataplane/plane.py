@@ -88,6 +88,8 @@ class DataPlane:
         s = settings.server
         self.admission = Admission(s.max_concurrent_requests, s.queue_limit, s.queue_delay_target_s)
         self._in_flight = 0
+        self._answered = 0
+        self._drift_every = max(1, round(1 / settings.drift.sample_rate))
         self.draining = False
         audit_rate = self.policy.default.audit_rate
         audit_rate = DEFAULT_AUDIT_RATE if audit_rate is None else audit_rate
@@ -185,8 +187,17 @@ class DataPlane:
             timings=req.timings,
             flags=inspection.flags + scan_flags,
         )
-        await req.drift_features()
+        if self._drift_sampled():
+            await req.drift_features()
         return result, req, fallback_reason
+
+    def _drift_sampled(self) -> bool:
+        """Every 1/drift.sample_rate-th answered document gets drift features (they cost ~1.5 ms a page)."""
+        drift = self.settings.drift
+        if not drift.enabled:
+            return False
+        self._answered += 1
+        return self._answered % self._drift_every == 0
 
     # -- deciding ------------------------------------------------------------------
 

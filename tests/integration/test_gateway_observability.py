@@ -82,7 +82,7 @@ def observed(drift_models: Path) -> Iterator[ServerThread]:
         rate_limit={"enabled": True},
         scanner={"enabled": False},
         ocr={"enabled": False},  # drift is about image statistics here; OCR would only add time
-        drift={"window_size": WINDOW},
+        drift={"window_size": WINDOW, "sample_rate": 1.0},  # every document: the drift figures below
         cost={"daily_budget": 42.0},
         # Every document also runs on 2.4 in shadow; no fallback model, so a fault degrades.
         traffic={"weights": {"2.3": 1.0}, "shadow_version": "2.4", "shadow_share": 1.0, "fallback_name": ""},
@@ -214,6 +214,29 @@ def test_admin_status_and_stats(observed: ServerThread) -> None:
 
 def _drift(channel: grpc.Channel) -> admin_pb2.DriftReport:
     return _admin(channel).GetDrift(admin_pb2.GetDriftRequest(), metadata=bearer(ADMIN), timeout=10)
+
+
+def test_drift_features_are_computed_for_the_sampled_share_and_confidence_for_every_document(
+    drift_models: Path,
+) -> None:
+    settings = make_settings(
+        drift_models,
+        ocr={"enabled": False},
+        drift={"window_size": WINDOW, "sample_rate": 0.5},
+        traffic={"weights": {"2.3": 1.0}, "fallback_name": ""},
+    )
+    running = ServerThread(settings).start()
+    try:
+        with grpc.insecure_channel(running.address) as channel:
+            stub = classifier_pb2_grpc.ClassifierStub(channel)
+            for seed in range(8):
+                stub.Classify(classifier_pb2.ClassifyRequest(content=docs.png(clean_page(900 + seed))), timeout=30)
+            report = admin_pb2_grpc.AdminStub(channel).GetDrift(admin_pb2.GetDriftRequest(), timeout=10)
+    finally:
+        running.stop()
+    windows = {f.feature: f.window_count for f in report.features}
+    assert windows["brightness"] == 4 and windows["aspect"] == 4  # every 2nd document
+    assert windows["confidence"] == 8  # every document
 
 
 def test_drift_stays_low_on_clean_pages_and_rises_on_degraded_ones(observed: ServerThread) -> None:
