@@ -162,7 +162,7 @@ class DataPlane:
         if cached is not None:
             prediction, findings = cached
         else:
-            await req.tensor(model.manifest.input_spec if model else InputSpec())
+            await req.tensor(model.input_spec if model else InputSpec())
             try:
                 prediction = await self.predictor.predict(req, model, key)
             except ModelFailure as failure:

@@ -51,7 +51,7 @@ class Predictor:
             raise ModelFailure("model_unavailable", f"{key} is not loaded")
         if key in req.predictions:
             return req.predictions[key]
-        tensor = await req.tensor(model.manifest.input_spec)
+        tensor = await req.tensor(model.input_spec)
         text = await req.text_features(model)
         started = time.perf_counter()
         try:

@@ -84,6 +84,8 @@ class OnnxModel:
     def __init__(self, directory: Path, *, device: str = "auto", intra_op_threads: int = 1) -> None:
         self.directory = directory
         self.manifest = Manifest.load(directory / "manifest.json")
+        # Built once: the manifest builds a new InputSpec on every read, and each request reads it several times.
+        self.input_spec: InputSpec = self.manifest.input_spec
         if self.manifest.preprocessing_version != PREPROCESSING_VERSION:
             raise FailedPrecondition(
                 f"model {self.key} needs preprocessing version {self.manifest.preprocessing_version!r}; "
@@ -137,10 +139,6 @@ class OnnxModel:
             return 0
         shape = next(i.shape for i in self.session.get_inputs() if i.name == "text")
         return int(shape[1])
-
-    @property
-    def input_spec(self) -> InputSpec:
-        return self.manifest.input_spec
 
     @property
     def text_is_cheap(self) -> bool:
