@@ -45,8 +45,13 @@ def test_32_closed_loop_clients_are_queued_not_refused_and_overload_is_shed_at_o
     # a quarter is asserted, which no server without shedding comes near.
     assert len(shed) > 0.25 * len(overload.outcomes)
     assert all(o.reason == "OVERLOADED" and o.retry_after_s is not None for o in shed)
-    # Refused at once, not after waiting ...
-    assert overload.percentile(0.95, "RESOURCE_EXHAUSTED") < 0.25
+    # Refused at once, not after waiting in the queue: a refusal takes ~4 ms at the median and ~11 ms
+    # at p95 here, an admitted call ~0.35 s at the median. The tail of the refusals is the generator's
+    # own lag (latency counts from when a call was due, and the generator shares 2 cores with the
+    # server: a clean-clone CI run beside other work saw 0.30 s), which delays the admitted calls as
+    # much, so the tail is compared with them rather than with a fixed bound.
+    assert overload.percentile(0.5, "RESOURCE_EXHAUSTED") < 0.1
+    assert overload.percentile(0.95, "RESOURCE_EXHAUSTED") < overload.percentile(0.5, "OK")
     # ... and what is admitted waits for a bounded queue (4 x slots), not for its 30 s deadline. (The
     # generator shares the 2 cores with the server at ~3x its rate, and latency counts from when each
     # call was due: the ratio to normal is measured by bench/soak, not asserted here.)
