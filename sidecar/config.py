@@ -129,6 +129,11 @@ class ScannerSettings(_Section):
     chunk_bytes: int = Field(default=256 * 1024, ge=1024, le=16 * MiB)
     # Scans in flight at once, each on an IDSESSION connection kept for reuse (clamd MaxThreads is 4).
     pool_size: int = Field(default=4, ge=1)
+    # True (default): clamd scans while the executor validates and decodes the document, so the
+    # round trip hides behind the decode; an infected document is still refused as MALWARE and never
+    # classified. False: nothing decodes a document before clamd cleared it (validation's structural
+    # parse excepted), at the cost of the round trip on every request.
+    overlap_decode: bool = True
 
 
 class ModelSettings(_Section):
