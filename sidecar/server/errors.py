@@ -84,14 +84,26 @@ async def abort_with(context: grpc.aio.ServicerContext, error: BaseException) ->
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
     """Wraps every handler so that a raised DocTriageError becomes its documented status."""
 
+    def __init__(self) -> None:
+        # The wrapped handler of each method, built on its first call: a method's handler never changes
+        # once the server started, and building it again per call cost ~20 us of the event loop.
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
+        wrapped = self._wrapped.get(handler_call_details.method)
+        if wrapped is None:
+            handler = await continuation(handler_call_details)
+            if handler is None:
+                return handler
+            wrapped = self._wrapped[handler_call_details.method] = self._wrap(handler)
+        return wrapped
+
+    @staticmethod
+    def _wrap(handler: grpc.RpcMethodHandler[Any, Any]) -> grpc.RpcMethodHandler[Any, Any]:
         kwargs = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,

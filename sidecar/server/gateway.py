@@ -59,16 +59,25 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         # Calls of this gateway's services running now (not health/reflection): the drain waits
         # for these, while open Watch streams are simply cut when it ends.
         self.active = 0
+        # Each method's wrapped handler, built on its first call (see ErrorInterceptor).
+        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler[Any, Any]:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        service, _, rpc = handler_call_details.method.lstrip("/").partition("/")
+        method = handler_call_details.method
+        wrapped = self._wrapped.get(method)
+        if wrapped is None:
+            handler = await continuation(handler_call_details)
+            if handler is None:
+                return handler
+            wrapped = self._wrapped[method] = self._wrap(handler, method)
+        return wrapped
+
+    def _wrap(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
+        service, _, rpc = method.lstrip("/").partition("/")
         role = required_role(service, rpc)
         if role is None:
             return handler
