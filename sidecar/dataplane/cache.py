@@ -78,6 +78,12 @@ class PredictionCache:
             self.hits += 1
             return entry.answer
 
+    def holds(self, key: CacheKey) -> bool:
+        """Whether `get` would answer now; counts nothing and leaves the LRU order as it is."""
+        with self._lock:
+            entry = self._entries.get(key)
+            return entry is not None and entry.expires > self._clock()
+
     def put(self, key: CacheKey, answer: CachedAnswer) -> None:
         size = answer_size(answer)
         if size > self.max_bytes:

@@ -14,6 +14,8 @@ The parts an operator changes at run time (thresholds, split, models, reviews) a
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -35,6 +37,7 @@ from sidecar.domain import (
     DecisionKind,
     Document,
     InputSpec,
+    Inspection,
     Prediction,
     RuleFinding,
     Source,
@@ -146,23 +149,20 @@ class DataPlane:
 
     async def _classify(self, req: Request) -> tuple[ClassifyResult, Request, str]:
         doc = req.doc
-        inspection = await req.validate()
-        check_deadline(doc)
-        started = time.perf_counter()
-        scan_flags = await scan_document(doc.content, self.scanner)
-        req.add_time("scan", time.perf_counter() - started)
         split = self.split
         name, version = split.model_name, split.route(doc.routing_key)
         model = self.registry.find(name, version)
         key = f"{name}/{version}"
         prep = model.manifest.preprocessing_version if model else PREPROCESSING_VERSION
+        spec = model.input_spec if model else InputSpec()
+        inspection, scan_flags = await self._validate_and_scan(req, spec, key, prep)
         fallback_reason = ""
         findings: Findings = None
         cached = self.predictor.cached((inspection.digest, key, prep))
         if cached is not None:
             prediction, findings = cached
         else:
-            await req.tensor(model.input_spec if model else InputSpec())
+            await req.tensor(spec)
             try:
                 prediction = await self.predictor.predict(req, model, key)
             except ModelFailure as failure:
@@ -190,6 +190,37 @@ class DataPlane:
         if self._drift_sampled():
             await req.drift_features()
         return result, req, fallback_reason
+
+    async def _validate_and_scan(
+        self, req: Request, spec: InputSpec, key: str, prep: str
+    ) -> tuple[Inspection, tuple[str, ...]]:
+        """Validation and the malware scan: (inspection, the scan's flags). With `scanner.overlap_decode`
+        one executor hop validates and decodes (unless the cache will answer) while clamd scans, so the
+        round trip hides behind the decode; a validation error still comes first, then the scan's
+        verdict, then a decode error (Request.prepare). Otherwise: validate, scan, and decode later."""
+        doc = req.doc
+        if not self.settings.scanner.overlap_decode:
+            inspection = await req.validate()
+            check_deadline(doc)
+            return inspection, await self._scan(req)
+        scan = asyncio.ensure_future(self._scan(req)) if self.scanner is not None else None
+        try:
+            inspection = await req.prepare(spec, lambda i: self.predictor.would_answer((i.digest, key, prep)))
+            check_deadline(doc)
+        except BaseException:
+            if scan is not None:
+                scan.cancel()
+                with contextlib.suppress(BaseException):
+                    await scan  # its own failure, if any, says less than validation's
+            raise
+        return inspection, await (scan if scan is not None else self._scan(req))
+
+    async def _scan(self, req: Request) -> tuple[str, ...]:
+        started = time.perf_counter()
+        try:
+            return await scan_document(req.doc.content, self.scanner, req.doc.time_left())
+        finally:
+            req.add_time("scan", time.perf_counter() - started)
 
     def _drift_sampled(self) -> bool:
         """Every 1/drift.sample_rate-th answered document gets drift features (they cost ~1.5 ms a page)."""

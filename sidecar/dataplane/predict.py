@@ -94,6 +94,11 @@ class Predictor:
             return None
         return replace(found.prediction, source=Source.CACHE), found.findings
 
+    def would_answer(self, key: CacheKey) -> bool:
+        """Whether `cached(key)` would answer now (thread-safe, counts nothing): the data plane then
+        skips decoding. An entry that expires in between only costs the decode it skipped."""
+        return self.settings.cache.enabled and self.cache.holds(key)
+
     def remember(
         self, inspection: Inspection, prediction: Prediction, findings: tuple[RuleFinding, ...] | None, prep: str
     ) -> None:

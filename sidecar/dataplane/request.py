@@ -19,7 +19,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sidecar.domain import Document, InputSpec, Inspection, Prediction
-from sidecar.errors import DeadlineExceeded
+from sidecar.errors import DeadlineExceeded, DocTriageError
 from sidecar.models.runtime import OnnxModel
 from sidecar.pipeline.analysis import Analysis
 
@@ -38,6 +38,8 @@ class Request:
         self.executor = executor
         self.predictions: dict[str, Prediction] = {}  # by "name/version"
         self.features: Any = None  # drift features, once computed
+        # A decode that failed inside `prepare`: raised by `tensor`, after the scan's verdict.
+        self._tensor_errors: dict[InputSpec, DocTriageError] = {}
 
     @property
     def doc(self) -> Document:
@@ -82,8 +84,27 @@ class Request:
     async def validate(self) -> Inspection:
         return await self.run("validate", self.analysis.validate, record=False)
 
+    async def prepare(self, spec: InputSpec, skip_tensor: Callable[[Inspection], bool]) -> Inspection:
+        """Validate, then decode and normalize for `spec` unless `skip_tensor(inspection)` (the cache
+        will answer), in one executor hop. A document that fails validation fails here; one that
+        fails to decode fails at `tensor`, so that a scan running meanwhile still has the first word."""
+
+        def work() -> Inspection:
+            inspection = self.analysis.validate()
+            if not skip_tensor(inspection):
+                try:
+                    self.analysis.tensor(spec)
+                except DocTriageError as exc:
+                    self._tensor_errors[spec] = exc
+            return inspection
+
+        return await self.run("validate", work, record=False)
+
     async def tensor(self, spec: InputSpec) -> npt.NDArray[np.float32]:
         """Decode (once) and normalize (once per input spec); InvalidDocument propagates."""
+        failed = self._tensor_errors.pop(spec, None)
+        if failed is not None:
+            raise failed
         tensor = self.analysis.tensors.get(spec)
         if tensor is None:
             # One executor hop for both stages (each hop costs a thread hand-off and a loop turn).
