@@ -9,6 +9,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -16,10 +17,24 @@ from harness.paths import ROOT
 
 
 class SidecarProcess:
-    def __init__(self, env: dict[str, str], args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        args: tuple[str, ...] = (),
+        keep_log: bool = True,
+        *,
+        command: Sequence[str] = (sys.executable, "-m", "sidecar"),
+        cwd: Path = ROOT,
+        base_env: Mapping[str, str] | None = None,
+    ) -> None:
+        """`keep_log=False`: after the "serving" line the log is drained unread, as a container runtime
+        would (benchmarks: parsing ~100 JSON lines a second would cost the load generator's CPU).
+        `command serve args` runs from `cwd` (tests of the wheel: its installed `doctriage-sidecar`, from
+        outside the checkout) in `base_env` (default: this process's environment), the settings below, `env`."""
+        self.keep_log = keep_log
         state = tempfile.mkdtemp(prefix="doctriage-state-")
         full_env = {
-            **os.environ,
+            **(os.environ if base_env is None else base_env),
             "DOCTRIAGE_DATA_DIR": str(ROOT),
             "DOCTRIAGE_SERVER__ADDRESS": "127.0.0.1:0",
             # Production defaults are auth on and the exporter on :9464; tests opt in to auth.
@@ -36,8 +51,8 @@ class SidecarProcess:
             **env,
         }
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "sidecar", "serve", *args],
-            cwd=ROOT,
+            [*command, "serve", *args],
+            cwd=cwd,
             env=full_env,
             stderr=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
@@ -64,6 +79,10 @@ class SidecarProcess:
             with self._new_line:
                 self.lines.append(record)
                 self._new_line.notify_all()
+            if not self.keep_log and record.get("event") == "serving":
+                while stream.read(1 << 16):
+                    pass
+                break
         with self._new_line:
             self._new_line.notify_all()
 

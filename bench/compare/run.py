@@ -311,7 +311,7 @@ class Bench:
         return self.open_rate
 
     def sidecar_image_only(self) -> dict[str, Any]:
-        server = SidecarProcess(IMAGE_ONLY)
+        server = SidecarProcess(IMAGE_ONLY, keep_log=False)
         try:
             target = Target(server.proc.pid, grpc_factory(server.address), sidecar=True)
             stream = Target(server.proc.pid, grpc_factory(server.address, stream=True), sidecar=True)
@@ -390,7 +390,7 @@ class Bench:
         return {"versions": found, **self._server_system("pytriton", server, target, "http")}
 
     def sidecar_default(self) -> dict[str, Any]:
-        server = SidecarProcess(DEFAULT)
+        server = SidecarProcess(DEFAULT, keep_log=False)
         try:
             target = Target(server.proc.pid, grpc_factory(server.address), sidecar=True)
             stream = Target(server.proc.pid, grpc_factory(server.address, stream=True), sidecar=True)
