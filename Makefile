@@ -73,6 +73,12 @@ $(IMAGE_ENCODER)/model.onnx: $(IMAGE_ENCODER)/encoder.json scripts/export_image_
 protos: test-deps
 	$(BIN)/python scripts/gen_protos.py
 
+# docs/CONFIGURATION.md from the settings model (the docstring under each key of sidecar/config.py) and
+# models/deployment.toml; tests/unit/test_config_reference.py fails when it is stale.
+.PHONY: config-reference
+config-reference: venv
+	$(BIN)/python -m sidecar.tools.configref
+
 lint: test-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
