@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class AdminStub:
-    """Missing associated documentation comment in .proto file."""
+    """The operators' service: status, thresholds, traffic split, models, the human review queue,
+    statistics and drift.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -102,82 +104,128 @@ class AdminStub:
 
 
 class AdminServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The operators' service: status, thresholds, traffic split, models, the human review queue,
+    statistics and drift.
+    """
 
     def GetStatus(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The sidecar's version, uptime, models, device, configuration digest and where the effective
+        thresholds and split came from. Errors: none of its own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetThresholds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The thresholds (bands, per-label overrides, acceptance rule, audit rate) in force for one
+        model version. Errors: none of its own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SetThresholds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Replaces the thresholds of one model version (or of all: model_version ""), applied to the next
+        request and persisted. Returns them as installed.
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST when `thresholds` is missing, a band is outside
+        [0, 1] or has review_below > accept, a per-label entry names a label no READY model knows,
+        audit_rate is outside [0, 1], or the acceptance rule does not validate;
+        UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE when a new rule's audit estimate cannot be written to the
+        review database.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTrafficSplit(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The traffic split in force. Errors: none of its own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SetTrafficSplit(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Replaces the traffic split, applied to the next request and persisted. Returns it as installed
+        (weights normalized to sum to 1).
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST when no version or a version twice or an empty
+        version is given, a weight is negative or not finite, the weights do not sum to 1 (or 100),
+        no weight is positive, shadow_share is outside [0, 1] or set without shadow_version, or a
+        version (weighted or shadow) is not loaded (READY).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListModels(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Every model version found under models.root, loaded or not. Errors: none of its own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def LoadModel(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Loads (or reloads) a model version from disk, with a warm-up and a health check; a reload that
+        fails leaves the previous session serving. Blocks until done.
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST (name or version empty); NOT_FOUND / NOT_FOUND (no
+        such folder under models.root); FAILED_PRECONDITION / FAILED_PRECONDITION (the load or the
+        health check failed; ModelInfo.error in ListModels says why).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UnloadModel(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Unloads a model version (state UNLOADED). Requests routed to it then take the fallback chain
+        until the split is changed: change the split first.
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST (name or version empty); NOT_FOUND / NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListReviews(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Review items, oldest first, a page at a time. Role `review`.
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST (a page_token this RPC did not give);
+        UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE (the review database cannot be read).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ClaimReview(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Leases a review item to a reviewer and returns it with the document's bytes. Role `review`.
+        A lease that runs out puts the item back in the queue.
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST (no reviewer); NOT_FOUND / NOT_FOUND (no such item,
+        or the queue is empty when no id is given); FAILED_PRECONDITION / FAILED_PRECONDITION (the item
+        is resolved, or claimed by another reviewer); UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ResolveReview(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Records the true label of a review item (idempotent for the same label); the answer is
+        corrected in the cache, the audit estimate counts it, and the acceptance rule may be re-proven
+        on the reviewed documents. Role `review`.
+        Errors: INVALID_ARGUMENT / INVALID_REQUEST (no id, no label, or a label no READY model knows);
+        NOT_FOUND / NOT_FOUND; FAILED_PRECONDITION / FAILED_PRECONDITION (already resolved with
+        another label, or claimed by another reviewer); UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetStats(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Counters since the process started and recent latency quantiles. Errors: none of its own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetDrift(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Drift of the input features and of the confidence of the default model version against its
+        training reference. Errors: none of its own.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -259,7 +307,9 @@ def add_AdminServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Admin:
-    """Missing associated documentation comment in .proto file."""
+    """The operators' service: status, thresholds, traffic split, models, the human review queue,
+    statistics and drift.
+    """
 
     @staticmethod
     def GetStatus(request,

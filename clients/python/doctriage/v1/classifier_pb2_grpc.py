@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class ClassifierStub:
-    """Classifies documents (PDF, JPEG, PNG).
+    """Classifies documents (PDF, JPEG, PNG) and decides whether each answer can be trusted
+    automatically or must go to a human. Every RPC needs the role `classify`.
     """
 
     def __init__(self, channel):
@@ -48,11 +49,32 @@ class ClassifierStub:
 
 
 class ClassifierServicer:
-    """Classifies documents (PDF, JPEG, PNG).
+    """Classifies documents (PDF, JPEG, PNG) and decides whether each answer can be trusted
+    automatically or must go to a human. Every RPC needs the role `classify`.
     """
 
     def Classify(self, request, context):
-        """One document, one answer.
+        """One document, one answer. The deadline is the caller's gRPC deadline (server.default_deadline_s,
+        30 s by default, when the caller sends none).
+
+        Errors (status: ErrorInfo reason):
+        INVALID_ARGUMENT: the document is refused, with BadRequest on field "content":
+        UNSUPPORTED_TYPE (not a PDF, JPEG or PNG, sniffed from the bytes), TYPE_MISMATCH (declared
+        type or extension disagrees, only with validation.type_mismatch = "refuse"), TOO_LARGE
+        (over validation.max_bytes, max_pages or the scanner's stream limit), EMPTY, MALFORMED,
+        TRUNCATED, DECOMPRESSION_BOMB (width x height over validation.max_pixels), ACTIVE_CONTENT
+        (a PDF that runs something on opening), ENCRYPTED, POLYGLOT, TRAILING_DATA (only when the
+        policy refuses it), MALWARE (clamd found a signature);
+        INVALID_ARGUMENT: INVALID_REQUEST (metadata over validation.max_metadata_entries or
+        max_metadata_bytes);
+        UNAVAILABLE (retry later): SCANNER_UNAVAILABLE, MODEL_UNAVAILABLE, REVIEW_QUEUE_UNAVAILABLE,
+        SHUTTING_DOWN;
+        RESOURCE_EXHAUSTED (retry after RetryInfo.retry_delay): OVERLOADED, RATE_LIMITED;
+        DEADLINE_EXCEEDED: DEADLINE_EXCEEDED;
+        UNAUTHENTICATED / PERMISSION_DENIED: no or unknown key / the key lacks `classify` (no details);
+        INTERNAL: INTERNAL (a bug; the message says nothing more).
+        A message more than twice validation.max_bytes is refused by gRPC itself (RESOURCE_EXHAUSTED,
+        no details) before it is read.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -62,6 +84,15 @@ class ClassifierServicer:
         """Many documents over one stream. Every request gets exactly one response
         echoing its client_ref; a bad document yields a response whose `error` is
         set and the stream goes on. Responses may come back out of order.
+
+        Up to 2 x server.workers + 2 documents of one stream are processed at once; more wait in
+        the transport (flow control). Each request is rate limited on its own: one over the limit
+        gets a response whose `error` is RESOURCE_EXHAUSTED / RATE_LIMITED with RetryInfo and whose
+        request_id is "<stream request id>.limited.<n>". The others' request ids are
+        "<stream request id>.<n>" (n from 0, in the order they were read).
+        The stream itself fails only for what concerns the whole call: UNAUTHENTICATED,
+        PERMISSION_DENIED, UNAVAILABLE / SHUTTING_DOWN at its start, DEADLINE_EXCEEDED, a
+        transport error; the per-document reasons are those of Classify, inside `error`.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -89,7 +120,8 @@ def add_ClassifierServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class Classifier:
-    """Classifies documents (PDF, JPEG, PNG).
+    """Classifies documents (PDF, JPEG, PNG) and decides whether each answer can be trusted
+    automatically or must go to a human. Every RPC needs the role `classify`.
     """
 
     @staticmethod
