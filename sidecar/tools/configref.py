@@ -134,7 +134,7 @@ def default_text(field: FieldInfo) -> str:
     if field.default_factory is not None:
         factory = field.default_factory
         if factory in FACTORIES:
-            return FACTORIES[factory]  # type: ignore[index]
+            return FACTORIES[factory]
         return " ".join((factory.__doc__ or "computed at start-up").split())
     if field.default is PydanticUndefined:
         return "required"
