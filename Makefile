@@ -16,7 +16,7 @@ serve: system build embedder
 	scripts/clamd.sh start
 	$(BIN)/python -m sidecar serve --data-dir . --local-key var/api-key
 
-test: system build lint typecheck pytest
+test: system build node-client lint typecheck pytest
 
 # The unit tests only (tests/unit): no clamd, no Prometheus, no linters. They still need tesseract's language
 # data (the OCR tests and the tiny training run read pages back) and the exported encoders (the tiny v2.4).
@@ -78,6 +78,25 @@ protos: test-deps
 .PHONY: config-reference
 config-reference: venv
 	$(BIN)/python -m sidecar.tools.configref
+
+# The Node.js client's dependencies (clients/node: `npm ci` from its package-lock.json, offline from
+# npm's cache after the first time): tests/e2e/test_node_client.py drives the client against a real
+# sidecar, and buf (a devDependency) lints the contract. Without npm the test is skipped.
+.PHONY: node-client api-doc proto-lint
+NODE_MODULES := clients/node/node_modules/.package-lock.json
+node-client: $(NODE_MODULES)
+
+$(NODE_MODULES): clients/node/package.json clients/node/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then cd clients/node && npm ci --prefer-offline --no-audit --no-fund; \
+	else echo "npm not found: clients/node is not installed (tests/e2e/test_node_client.py will skip)"; fi
+
+# docs/API.md from the comments in proto/ (tests/unit/test_api_doc.py fails when it is stale).
+api-doc: test-deps
+	$(BIN)/python scripts/gen_api_doc.py
+
+# buf lint (buf.yaml: STANDARD + COMMENTS) and buf format of the contract.
+proto-lint: node-client
+	cd clients/node && npm run --silent lint:proto
 
 lint: test-deps
 	$(BIN)/ruff check .
