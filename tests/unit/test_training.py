@@ -22,6 +22,8 @@ from doctriage_train.dataset import PRESETS, SPEC, Dataset, build, preprocess, s
 from doctriage_train.degrade import encode, on_sheet, photo, render_pdf, scan
 from doctriage_train.generator import OTHER_GENRES, UNSEEN_GENRES, generate
 
+from harness.tiny_model import link_encoders
+
 
 def test_generation_is_deterministic_and_has_a_text_layer() -> None:
     a, b = generate("invoice", 3, 1), generate("invoice", 3, 1)
@@ -125,6 +127,7 @@ def test_tiny_end_to_end_training_run(tmp_path: Path) -> None:
     from sidecar.models.runtime import OnnxModel
 
     cfg = TrainConfig(seed=0, epochs=1, lite_epochs=1, text_dim=256)
+    link_encoders(tmp_path / "models")  # v2.4 reads the pretrained encoders from its own models root
     run(tmp_path / "data", tmp_path / "models", cfg, PRESETS["tiny"], real=None, workers=1, log=lambda _: None)
     for name, version in (("doc-classifier", "2.3"), ("doc-classifier", "2.4"), ("doc-classifier-lite", "1.0")):
         target = tmp_path / "models" / name / version
