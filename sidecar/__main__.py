@@ -49,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(
             "a data directory is required: --data-dir DIR, DOCTRIAGE_DATA_DIR or data_dir in the settings file"
         )
+    missing = settings.missing_from_data_dir()
+    if missing:
+        parser.error(f"the data directory {settings.data_dir} lacks what the sidecar needs: " + "; ".join(missing))
     if args.address:
         settings.server.address = args.address
     configure_logging(settings.logging)

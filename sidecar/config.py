@@ -532,6 +532,30 @@ class Settings(BaseSettings):
             setattr(self, section, updated)
             self._deployed[section] = frozenset(taken)
 
+    def missing_from_data_dir(self) -> list[str]:
+        """What `serve` needs of the data directory and does not find (empty: nothing). The sidecar
+        reads the release from there only, never from the source checkout or the installed package."""
+        if not self.data_dir.is_dir():
+            return [f"the data directory {self.data_dir} does not exist"]
+        missing = []
+        root = self.models.root
+        if not root.is_dir():
+            missing.append(f"no models directory {root} (models.root; the release's models/)")
+        elif not self.models.name:
+            missing.append(f"no model to serve: {root / DEPLOYMENT_FILE} is absent and models.name is not set")
+        elif not (root / self.models.name).is_dir():
+            missing.append(f"no model {self.models.name!r} under {root}")
+        if not self.business_rules.path.is_file():
+            missing.append(
+                f"no business-rules file {self.business_rules.path} (business_rules.path; the release's config/)"
+            )
+        rule_file = self.decision.acceptance_rule_file
+        if rule_file is not None and not rule_file.is_file():
+            missing.append(
+                f'no acceptance-rule file {rule_file} (decision.acceptance_rule_file; "" for the bands alone)'
+            )
+        return missing
+
     def deployed(self, section: str, key: str) -> bool:
         """Whether the value of `section.key` came from the deployment file."""
         return key in self._deployed.get(section, frozenset())
