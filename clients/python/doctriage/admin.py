@@ -24,12 +24,12 @@ from doctriage.v1 import admin_pb2, admin_pb2_grpc
 class AdminClient(BaseClient):
     """Blocking client of the Admin service; use as a context manager or call close().
 
-    Same address, timeout and API key handling as Client. With auth on, the key needs the `admin`
+    Same address, timeout, API key and TLS handling as Client. With auth on, the key needs the `admin`
     role (the review calls: `review`)."""
 
     def __init__(self, address: str = DEFAULT_ADDRESS, **kwargs: Any) -> None:
         super().__init__(address, **kwargs)
-        self._channel = grpc.insecure_channel(address, options=self._options)
+        self._channel = self._sync_channel()
         self._stub = admin_pb2_grpc.AdminStub(self._channel)
 
     def _call(self, method: str, request: Any, timeout: float | None) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 import mimetypes
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -122,15 +122,32 @@ class BaseClient:
         timeout: float = DEFAULT_TIMEOUT,
         stream_timeout: float = DEFAULT_STREAM_TIMEOUT,
         api_key: str | None = None,
+        credentials: grpc.ChannelCredentials | None = None,
+        channel_options: Sequence[tuple[str, Any]] = (),
     ) -> None:
+        """`credentials` (e.g. `grpc.ssl_channel_credentials(ca, key, cert)`): TLS, mutual TLS with a
+        client certificate; None = plaintext. `channel_options`: extra gRPC channel arguments (e.g.
+        `("grpc.ssl_target_name_override", "doctriage.internal")`)."""
         self.address = address
         self.timeout = timeout
         self.stream_timeout = stream_timeout
         self._metadata: tuple[tuple[str, str], ...] = (("authorization", f"Bearer {api_key}"),) if api_key else ()
+        self._credentials = credentials
         self._options = [
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", MAX_MESSAGE),
+            *channel_options,
         ]
+
+    def _sync_channel(self) -> grpc.Channel:
+        if self._credentials is None:
+            return grpc.insecure_channel(self.address, options=self._options)
+        return grpc.secure_channel(self.address, self._credentials, options=self._options)
+
+    def _aio_channel(self) -> aio.Channel:
+        if self._credentials is None:
+            return aio.insecure_channel(self.address, options=self._options)
+        return aio.secure_channel(self.address, self._credentials, options=self._options)
 
     def _metadata_for(self, request_id: str | None) -> tuple[tuple[str, str], ...]:
         return self._metadata + ((("x-request-id", request_id),) if request_id else ())
@@ -165,7 +182,7 @@ class Client(BaseClient):
 
     def __init__(self, address: str = DEFAULT_ADDRESS, **kwargs: Any) -> None:
         super().__init__(address, **kwargs)
-        self._channel = grpc.insecure_channel(address, options=self._options)
+        self._channel = self._sync_channel()
         self._stub = classifier_pb2_grpc.ClassifierStub(self._channel)
 
     def classify(
@@ -220,7 +237,7 @@ class AsyncClient(BaseClient):
 
     def __init__(self, address: str = DEFAULT_ADDRESS, **kwargs: Any) -> None:
         super().__init__(address, **kwargs)
-        self._channel = aio.insecure_channel(address, options=self._options)
+        self._channel = self._aio_channel()
         self._stub = classifier_pb2_grpc.ClassifierStub(self._channel)
 
     async def classify(
