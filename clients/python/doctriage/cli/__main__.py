@@ -1,0 +1,5 @@
+import sys
+
+from doctriage.cli import main
+
+sys.exit(main())
