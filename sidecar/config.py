@@ -155,6 +155,11 @@ class ScannerSettings(_Section):
     """Bytes per INSTREAM chunk sent to clamd."""
     pool_size: int = Field(default=4, ge=1)
     """Scans in flight at once, each on an IDSESSION connection kept for reuse (clamd MaxThreads is 4)."""
+    overlap_decode: bool = True
+    """True (default): clamd scans while the executor validates and decodes the document, so the
+    round trip hides behind the decode; an infected document is still refused as MALWARE and never
+    classified. False: nothing decodes a document before clamd cleared it (validation's structural
+    parse excepted), at the cost of the round trip on every request."""
 
 
 class ModelSettings(_Section):
