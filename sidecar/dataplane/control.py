@@ -23,7 +23,6 @@ from sidecar.decision.policy import Origin, Provenance
 from sidecar.errors import FailedPrecondition, InvalidRequest
 from sidecar.inference.registry import ModelEntry, ModelState
 from sidecar.inference.routing import TrafficSplit
-from sidecar.observability import metrics as m
 from sidecar.review.items import ReviewItem, ReviewPage, ReviewStatus
 
 log = structlog.get_logger("doctriage.request")
@@ -206,7 +205,6 @@ class Control:
             desk.risk.on_resolved(item.audit, item.predicted_label, true_label)
             self._maybe_recalibrate(item.model_version)
         self.plane.predictor.correct(item.digest, true_label)
-        m.REVIEW_QUEUE_DEPTH.set(desk.store.depth())
         audit("resolve_review", review_id=item_id, reviewer=reviewer, true_label=true_label)
         return item
 

@@ -148,6 +148,12 @@ REVIEW_QUEUE_DEPTH = Gauge(
     "Review items not yet resolved (pending + claimed).",
     registry=REGISTRY,
 )
+REVIEW_WRITE_BATCH = Histogram(
+    "doctriage_review_write_batch_size",
+    "Review and audit items written to the review queue together, in one transaction (group commit).",
+    buckets=(1, 2, 4, 8, 16, 32, 64),
+    registry=REGISTRY,
+)
 
 # -- risk control (sidecar/risk: acceptance rule, audits) --------------------------
 # bound: "estimate" (point), "lower"/"upper" (two-sided 95 % Clopper–Pearson), "upper_one_sided"

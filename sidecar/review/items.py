@@ -37,6 +37,35 @@ class ReviewItem:
 
 
 @dataclass(frozen=True, slots=True)
+class NewItem:
+    """A document to queue (`ReviewStore.enqueue_many`). `answered_by_reviewer`: when a reviewer already
+    resolved this digest with a real label, that label is the answer and nothing is queued."""
+
+    digest: str
+    content: bytes
+    content_type: str
+    predicted_label: str
+    confidence: float
+    scores: dict[str, float]
+    model_name: str
+    model_version: str
+    source: str
+    reason: str
+    audit: bool = False
+    answered_by_reviewer: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """What became of a `NewItem`: its review id ("" when a reviewer's label answered instead), whether
+    this call created it, and the reviewer's label of the digest when `answered_by_reviewer` asked."""
+
+    review_id: str
+    created: bool
+    true_label: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewPage:
     items: list[ReviewItem]
     next_page_token: str

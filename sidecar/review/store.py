@@ -2,7 +2,8 @@
 
 - `enqueue` stores the document bytes, digest, prediction, scores and the reason, in one
   transaction that is on disk before the caller hears of its review id; the same digest
-  enqueued again returns the existing item (idempotent).
+  enqueued again returns the existing item (idempotent). `enqueue_many` does it for many
+  documents in one transaction (the data plane's group commit: one fsync for all of them).
 - `claim` leases the oldest pending item (or a named one) to a reviewer; a lease that runs
   out puts the item back in the queue, so a crashed reviewer loses nothing.
 - `resolve` records the true label and writes the feedback row that `training/` exports
@@ -19,14 +20,23 @@ import json
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sidecar.errors import FailedPrecondition, InvalidRequest, NotFound
 from sidecar.review.counters import AuditCounters
 from sidecar.review.db import guarded
 from sidecar.review.feedback import FeedbackLog
-from sidecar.review.items import EFFECTIVE_STATUS, SELECT, ReviewItem, ReviewPage, ReviewStatus, item_from_row
+from sidecar.review.items import (
+    EFFECTIVE_STATUS,
+    SELECT,
+    NewItem,
+    Queued,
+    ReviewItem,
+    ReviewPage,
+    ReviewStatus,
+    item_from_row,
+)
 
 
 class ReviewStore(AuditCounters, FeedbackLog):
@@ -42,7 +52,6 @@ class ReviewStore(AuditCounters, FeedbackLog):
 
     # -- writes -------------------------------------------------------------------------------
 
-    @guarded
     def enqueue(
         self,
         *,
@@ -59,26 +68,61 @@ class ReviewStore(AuditCounters, FeedbackLog):
         audit: bool = False,
     ) -> tuple[str, bool]:
         """(review id, created): the same digest already queued returns its existing id."""
-        with self._lock:  # the common repeat: a read, no write transaction, no fsync
-            row = self._db.execute(
-                "SELECT id FROM reviews WHERE digest = ? AND audit = ?", (digest, int(audit))
-            ).fetchone()
-        if row is not None:
-            return str(row[0]), False
-        now = self._clock()
-        new_id = f"rv_{uuid.uuid4().hex}"
-        with self._tx() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO reviews (id, digest, audit, content, content_type, predicted_label, confidence,"
-                " scores, model_name, model_version, source, reason, status, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?)",
-                (
-                    new_id, digest, int(audit), content, content_type, predicted_label, confidence,
-                    json.dumps(scores), model_name, model_version, source, reason, now,
-                ),
-            )  # fmt: skip
-            row = db.execute("SELECT id FROM reviews WHERE digest = ? AND audit = ?", (digest, int(audit))).fetchone()
-        return str(row[0]), row[0] == new_id
+        item = NewItem(
+            digest, content, content_type, predicted_label, confidence, scores, model_name, model_version, source,
+            reason, audit,
+        )  # fmt: skip
+        queued = self.enqueue_many([item])[0]
+        return queued.review_id, queued.created
+
+    @guarded
+    def enqueue_many(self, items: Sequence[NewItem]) -> list[Queued]:
+        """Queue every item that is not queued yet in one write transaction: one fsync for the lot, on disk
+        before any caller hears of its id (group commit). Items already queued (the common repeat) and
+        those a reviewer's label answers are read only: no transaction, no fsync."""
+        results: list[Queued | None] = [None] * len(items)
+        pending: list[int] = []
+        with self._lock:
+            for i, item in enumerate(items):
+                label: str | None = None
+                if item.answered_by_reviewer:
+                    row = self._db.execute(
+                        "SELECT true_label FROM feedback WHERE digest = ?", (item.digest,)
+                    ).fetchone()
+                    label = None if row is None else str(row[0])
+                    if label and label != "other":
+                        results[i] = Queued("", False, label)
+                        continue
+                row = self._db.execute(
+                    "SELECT id FROM reviews WHERE digest = ? AND audit = ?", (item.digest, int(item.audit))
+                ).fetchone()
+                if row is not None:
+                    results[i] = Queued(str(row[0]), False, label)
+                else:
+                    results[i] = Queued("", False, label)
+                    pending.append(i)
+        if pending:
+            now = self._clock()
+            with self._tx() as db:
+                for i in pending:
+                    item, new_id = items[i], f"rv_{uuid.uuid4().hex}"
+                    db.execute(
+                        "INSERT OR IGNORE INTO reviews (id, digest, audit, content, content_type, predicted_label,"
+                        " confidence, scores, model_name, model_version, source, reason, status, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'PENDING', ?)",
+                        (
+                            new_id, item.digest, int(item.audit), item.content, item.content_type,
+                            item.predicted_label, item.confidence, json.dumps(item.scores), item.model_name,
+                            item.model_version, item.source, item.reason, now,
+                        ),
+                    )  # fmt: skip
+                    row = db.execute(
+                        "SELECT id FROM reviews WHERE digest = ? AND audit = ?", (item.digest, int(item.audit))
+                    ).fetchone()
+                    before = results[i]
+                    assert before is not None
+                    results[i] = Queued(str(row[0]), row[0] == new_id, before.true_label)
+        return [r for r in results if r is not None]
 
     @guarded
     def claim(self, reviewer: str, item_id: str = "", lease_s: float | None = None) -> ReviewItem:
@@ -193,4 +237,5 @@ class ReviewStore(AuditCounters, FeedbackLog):
     def depth(self) -> int:
         """Items not resolved yet (pending or claimed)."""
         with self._lock:
-            return int(self._db.execute("SELECT count(*) FROM reviews WHERE status != 'RESOLVED'").fetchone()[0])
+            row = self._db.execute("SELECT count(*) FROM reviews WHERE status IN ('PENDING', 'CLAIMED')").fetchone()
+        return int(row[0])
