@@ -314,7 +314,8 @@ class ReviewSettings(_Section):
     """Items one ListReviews page returns at most (50 when the caller asks for none)."""
     busy_timeout_s: float = Field(default=5.0, gt=0)
     """How long a write waits for a lock another process holds (a review tool, a backup) before the
-    request is answered UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE. Short: the wait holds a CPU worker."""
+    request is answered UNAVAILABLE / REVIEW_QUEUE_UNAVAILABLE. Short: the review writes queued behind it
+    (on the review desk's one thread) wait as long."""
 
 
 class BusinessRulesSettings(_Section):
