@@ -44,6 +44,11 @@ class Reason(StrEnum):
     INTERNAL = "INTERNAL"
 
 
+# The reasons of a refused document (InvalidDocument); the client's DocumentRejected has the same set
+# (doctriage.errors.DOCUMENT_REASONS, tests/unit/test_error_mapping.py).
+DOCUMENT_REASONS = frozenset(list(Reason)[: list(Reason).index(Reason.TRAILING_DATA) + 1])
+
+
 class DocTriageError(Exception):
     """Base of every error the sidecar reports to a caller."""
 

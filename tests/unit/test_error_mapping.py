@@ -53,3 +53,12 @@ def test_unexpected_exceptions_become_internal_without_their_message() -> None:
     assert status.code == grpc.StatusCode.INTERNAL.value[0]
     assert "secret" not in status.message
     assert isinstance(from_status(status), ServerError)
+
+
+def test_every_reason_of_a_refused_document_is_a_document_rejected_to_the_client() -> None:
+    from doctriage.errors import DOCUMENT_REASONS
+
+    assert {r.value for r in e.DOCUMENT_REASONS} == DOCUMENT_REASONS
+    for reason in e.DOCUMENT_REASONS:
+        status = to_status(e.InvalidDocument("refused", reason))
+        assert isinstance(from_status(status), DocumentRejected), reason

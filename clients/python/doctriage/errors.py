@@ -84,6 +84,7 @@ DOCUMENT_REASONS = frozenset(
         "ENCRYPTED",
         "MALWARE",
         "POLYGLOT",
+        "TRAILING_DATA",
     }
 )
 
