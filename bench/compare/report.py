@@ -126,7 +126,8 @@ def headline(results: dict[str, Any]) -> list[str]:
                 f"- **What the sidecar answered ({name}, {top} in flight):** versions "
                 f"{_shares(answers['versions'])}; decisions {_shares(answers['decisions'])}; OCR read for "
                 f"{100 * (answers['ocr_share'] or 0):.0f} % (every HUMAN_REVIEW answer also goes through the review "
-                "queue: an enqueue in SQLite, idempotent on the document's digest, in the executor)."
+                "queue: a look-up and, for a new digest, an insert in SQLite, group-committed on the review desk's "
+                "own thread; the corpus repeats, so here they are look-ups)."
             )
     pdf = find(r, "sidecar_default", "unary", top, docs="pdf_digital")
     photo = find(r, "sidecar_default", "unary", top, docs="photo")
