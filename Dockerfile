@@ -98,7 +98,7 @@ ENV PATH=/opt/venv/bin:$PATH \
 USER 10001:10001
 WORKDIR /opt/doctriage
 EXPOSE 50051 9464
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-c", "import sys,grpc;from grpc_health.v1 import health_pb2 as h,health_pb2_grpc as g;from sidecar.config import load_settings;a=load_settings().server.address;host,_,port=a.rpartition(':');a=a if a.startswith('unix:') else ('127.0.0.1' if host in ('','0.0.0.0','[::]') else host)+':'+port;r=g.HealthStub(grpc.insecure_channel(a)).Check(h.HealthCheckRequest(service='doctriage.v1.Classifier'),timeout=4);sys.exit(r.status!=h.HealthCheckResponse.SERVING)"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-m", "sidecar", "healthcheck"]
 ENTRYPOINT ["python", "-m", "sidecar"]
 CMD ["serve", "--data-dir", "/opt/doctriage"]
 
@@ -129,8 +129,9 @@ USER 10001:10001
 WORKDIR /opt/doctriage
 EXPOSE 50051 9464
 # grpc.health.v1 on doctriage.v1.Classifier: SERVING only with a READY model and clamd answering.
-# The address comes from the sidecar's own settings (this file, DOCTRIAGE_*), a wildcard host
-# becoming loopback; plaintext only (with auth.tls_* set, use --health-cmd or the platform's probes).
-HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-c", "import sys,grpc;from grpc_health.v1 import health_pb2 as h,health_pb2_grpc as g;from sidecar.config import load_settings;a=load_settings().server.address;host,_,port=a.rpartition(':');a=a if a.startswith('unix:') else ('127.0.0.1' if host in ('','0.0.0.0','[::]') else host)+':'+port;r=g.HealthStub(grpc.insecure_channel(a)).Check(h.HealthCheckRequest(service='doctriage.v1.Classifier'),timeout=4);sys.exit(r.status!=h.HealthCheckResponse.SERVING)"]
+# `healthcheck` (sidecar/tools/healthcheck.py) dials the address of the sidecar's own settings (this
+# file, DOCTRIAGE_*), a wildcard host becoming loopback; plaintext only (with auth.tls_* set, use
+# --health-cmd or the platform's probes).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-m", "sidecar", "healthcheck"]
 ENTRYPOINT ["python", "-m", "sidecar"]
 CMD ["serve", "--data-dir", "/opt/doctriage"]

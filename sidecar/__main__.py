@@ -34,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     hash_key.add_argument("--roles", default="classify", help="comma-separated: classify,review,admin")
     hash_key.add_argument("--method", choices=("sha256", "scrypt"), default="sha256")
     hash_key.add_argument("--key", help="hash this key instead of generating one (beware shell history)")
+    health = sub.add_parser("healthcheck", help="grpc.health.v1 Check of the sidecar these settings describe")
+    health.add_argument("--service", default="doctriage.v1.Classifier", help="'' for the whole server")
+    health.add_argument("--timeout", type=float, default=4.0, help="seconds")
     args = parser.parse_args(argv)
+    if args.command == "healthcheck":
+        from sidecar.tools.healthcheck import check
+
+        return check(args.service, args.timeout)
     if args.command == "hash-key":
         from sidecar.server.auth import print_key_entry
 
