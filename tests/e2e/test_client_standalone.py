@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -97,13 +96,6 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(f"pip install clients/python failed:\n{output[-4000:]}")
     assert "include-system-site-packages = false" in (base / "venv" / "pyvenv.cfg").read_text()
     return base / "venv"
-
-
-@pytest.fixture(scope="module")
-def sidecar(models_root: Path) -> Iterator[SidecarProcess]:
-    process = SidecarProcess({"DOCTRIAGE_MODELS__ROOT": str(models_root)})
-    yield process
-    process.kill()
 
 
 @pytest.fixture()

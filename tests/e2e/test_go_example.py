@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,13 +40,6 @@ def binary() -> Path:
         )
         assert done.returncode == 0, f"{script}:\n{done.stdout[-2000:]}{done.stderr[-3000:]}"
     return GO_EXAMPLE / "classify"
-
-
-@pytest.fixture(scope="module")
-def sidecar(models_root: Path) -> Iterator[SidecarProcess]:
-    process = SidecarProcess({"DOCTRIAGE_MODELS__ROOT": str(models_root)})
-    yield process
-    process.kill()
 
 
 @pytest.mark.timeout(300)

@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +54,6 @@ def node_modules() -> Path:
             f"npm ci in clients/node failed (the npm registry or its cache is needed):\n{ci.stderr[-3000:]}"
         )
     return NODE_CLIENT / "node_modules"
-
-
-@pytest.fixture(scope="module")
-def sidecar(models_root: Path) -> Iterator[SidecarProcess]:
-    process = SidecarProcess({"DOCTRIAGE_MODELS__ROOT": str(models_root)})
-    yield process
-    process.kill()
 
 
 def _classify(sidecar: SidecarProcess, *args: str) -> tuple[int, list[dict[str, Any]]]:
