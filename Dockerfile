@@ -129,7 +129,7 @@ USER 10001:10001
 WORKDIR /opt/doctriage
 EXPOSE 50051 9464
 # grpc.health.v1 on doctriage.v1.Classifier: SERVING only with a READY model and clamd answering.
-# `healthcheck` (sidecar/tools/healthcheck.py) dials the address of the sidecar's own settings (this
+# `healthcheck` (sidecar/server/healthcheck.py) dials the address of the sidecar's own settings (this
 # file, DOCTRIAGE_*), a wildcard host becoming loopback; plaintext only (with auth.tls_* set, use
 # --health-cmd or the platform's probes).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-m", "sidecar", "healthcheck"]

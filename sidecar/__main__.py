@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     health.add_argument("--timeout", type=float, default=4.0, help="seconds")
     args = parser.parse_args(argv)
     if args.command == "healthcheck":
-        from sidecar.tools.healthcheck import check
+        from sidecar.server.healthcheck import check
 
         return check(args.service, args.timeout)
     if args.command == "hash-key":

@@ -100,7 +100,7 @@ def test_the_old_names_of_the_two_kinds_of_rule_say_what_they_are_now() -> None:
 
 
 def test_healthcheck_dials_the_listening_address_from_this_host() -> None:
-    from sidecar.tools.healthcheck import local_address
+    from sidecar.server.healthcheck import local_address
 
     assert local_address("0.0.0.0:50051") == "127.0.0.1:50051"
     assert local_address("[::]:50051") == "127.0.0.1:50051"
