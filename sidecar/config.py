@@ -28,6 +28,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from sidecar.cpus import available_cpus
+
 MiB = 1024 * 1024
 # The release's deployment file, beside its models (models.root).
 DEPLOYMENT_FILE = "deployment.toml"
@@ -40,13 +42,13 @@ Device = Literal["auto", "cpu", "cuda"]
 
 
 def _cores() -> int:
-    """the number of CPU cores"""
-    return max(1, os.cpu_count() or 1)
+    """the CPUs this process may use (affinity, capped by a container's CPU limit: sidecar/cpus.py)"""
+    return available_cpus()
 
 
 def _four_per_core() -> int:
-    """4 x the number of CPU cores"""
-    return 4 * (os.cpu_count() or 1)
+    """4 x the CPUs this process may use (affinity, capped by a container's CPU limit)"""
+    return 4 * available_cpus()
 
 
 class _Section(BaseModel):

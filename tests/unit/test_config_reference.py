@@ -34,7 +34,8 @@ def test_it_lists_every_key_with_its_variable_and_the_releases_values() -> None:
     assert "| `data_dir`<br>`DOCTRIAGE_DATA_DIR` |" in text
     # The code's neutral default and the release's value (models/deployment.toml) side by side.
     assert '| `""`<br>release: `"doc-classifier"` |' in text
-    assert "| the number of CPU cores |" in text  # a default computed at start-up, said in words
+    # a default computed at start-up, said in words
+    assert "| the CPUs this process may use (affinity, capped by a container's CPU limit: sidecar/cpus.py) |" in text
 
 
 def test_the_variables_it_names_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
