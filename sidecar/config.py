@@ -73,6 +73,10 @@ class ServerSettings(_Section):
 
     address: str = "127.0.0.1:50051"
     """host:port the gRPC server listens on (port 0: an ephemeral one, logged in the `serving` line)."""
+    health_address: str = ""
+    """A second listener, always plaintext, that serves grpc.health.v1 only (e.g. "0.0.0.0:50052"): for
+    probes that speak no TLS (kubelet's gRPC probes, the image's HEALTHCHECK) when auth.tls_* makes
+    `address` TLS-only. Empty: health is served on `address` alone."""
     workers: int = Field(default_factory=_cores, ge=1)
     """Threads of the one executor that runs CPU work (validation, decode, inference)."""
     max_concurrent_requests: int = Field(default_factory=_four_per_core, ge=1)

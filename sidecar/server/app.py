@@ -58,6 +58,8 @@ class SidecarServer:
         self.control = Control(self.dataplane)
         self.port = 0
         self.metrics_port = 0
+        self.health_port = 0
+        self.health_server: grpc.aio.Server | None = None
         self._stopped = asyncio.Event()
 
     def load_models(self) -> None:
@@ -119,6 +121,7 @@ class SidecarServer:
             self.port = self.server.add_secure_port(settings.server.address, credentials)
         if self.port == 0:
             raise RuntimeError(f"cannot bind {settings.server.address}")
+        self.health_port = await self._start_health_listener()
         metrics.START_TIME.set(time.time())
         if settings.metrics.enabled:
             self.metrics_port = metrics.start_exporter(settings.metrics.address, settings.metrics.port)
@@ -133,11 +136,26 @@ class SidecarServer:
             mtls=settings.auth.client_ca_file is not None,
             auth=settings.auth.enabled,
             metrics_port=self.metrics_port,
+            health_port=self.health_port or None,
             device=self.registry.device(),
             normalizer=self.dataplane.stages.normalizer.name,
             normalizer_device=self.dataplane.stages.normalizer.device,
         )
         return self.port
+
+    async def _start_health_listener(self) -> int:
+        """server.health_address: a plaintext server with the health service only (the same servicer, so
+        it says what the main port's health says, draining included); 0 when there is none."""
+        address = self.settings.server.health_address
+        if not address:
+            return 0
+        self.health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health.servicer, self.health_server)
+        port: int = self.health_server.add_insecure_port(address)
+        if port == 0:
+            raise RuntimeError(f"cannot bind {address} (server.health_address)")
+        await self.health_server.start()
+        return port
 
     async def stop(self, grace: float | None = None) -> None:
         """Graceful: NOT_SERVING, refuse new RPCs, let accepted ones finish within the grace period."""
@@ -154,6 +172,8 @@ class SidecarServer:
         # `grace`. Once no call of ours is left, only open streams (health Watch) remain: cut them.
         remaining = max(0.0, deadline - time.monotonic())
         await self.server.stop(0.0 if self.gateway.active == 0 else remaining)
+        if self.health_server is not None:
+            await self.health_server.stop(0.0)  # NOT_SERVING was said there too, all through the drain
         drained = self.dataplane.in_flight == 0
         await self.dataplane.aclose()  # batchers and shadow tasks
         self.dataplane.close()  # the executor, then the review store (WAL checkpoint on close)

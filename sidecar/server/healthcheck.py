@@ -3,7 +3,8 @@
 For a container's HEALTHCHECK (and anyone on the sidecar's host): the address comes from the same
 settings `serve` reads (DOCTRIAGE_CONFIG, DOCTRIAGE_*), a wildcard host becoming loopback. Exit 0 when
 the service is SERVING, 1 otherwise (nothing listening, NOT_SERVING, no answer in time): Docker
-reads 1 as unhealthy and reserves 2. Plaintext only: with auth.tls_* set, use the platform's probes.
+reads 1 as unhealthy and reserves 2. Plaintext: with auth.tls_* set it asks `server.health_address`,
+the plaintext health listener (it must be set).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def local_address(address: str) -> str:
 
 
 def check(service: str = CLASSIFIER, timeout_s: float = 4.0) -> int:
-    address = local_address(load_settings().server.address)
+    server = load_settings().server
+    address = local_address(server.health_address or server.address)
     try:
         with grpc.insecure_channel(address) as channel:
             stub = health_pb2_grpc.HealthStub(channel)

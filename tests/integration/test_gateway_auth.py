@@ -250,3 +250,40 @@ def test_streams_need_a_key_with_the_classify_role(channel: grpc.Channel, docume
         _assert_refused(info.value, code)
     answers = list(stub.ClassifyStream(iter(requests), metadata=bearer(KEYS["classify"]), timeout=30))
     assert [a.client_ref for a in answers] == ["a"] and not answers[0].HasField("error")
+
+
+def test_a_tls_sidecar_answers_plaintext_health_probes_on_its_health_address(
+    models_root: Path, certs: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # kubelet's gRPC probes and the image's HEALTHCHECK speak no TLS: server.health_address serves
+    # grpc.health.v1, and nothing else, in plaintext beside the TLS-only port.
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from sidecar.server.healthcheck import check
+
+    c = certs
+    auth = auth_section(tls_cert_file=c.server_cert, tls_key_file=c.server_key)  # type: ignore[attr-defined]
+    server = {"address": "127.0.0.1:0", "workers": 2, "health_address": "127.0.0.1:0"}
+    running = ServerThread(make_settings(models_root, auth=auth, server=server, scanner={"enabled": False})).start()
+    try:
+        assert running.server is not None and running.server.health_port > 0
+        health = f"127.0.0.1:{running.server.health_port}"
+        with grpc.insecure_channel(health) as ch:
+            stub = health_pb2_grpc.HealthStub(ch)
+            for service in ("", "doctriage.v1.Classifier", "doctriage.v1.Admin"):
+                answer = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+                assert answer.status == health_pb2.HealthCheckResponse.SERVING, service
+            with pytest.raises(grpc.RpcError) as info:
+                _status(ch)  # the Admin service is not there: health only
+            assert info.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        creds = grpc.ssl_channel_credentials(root_certificates=c.ca.read_bytes())  # type: ignore[attr-defined]
+        with grpc.secure_channel(running.address, creds) as ch:
+            assert _status(ch).serving
+        # The sidecar's own healthcheck command, given these settings, asks the plaintext listener.
+        monkeypatch.setenv("DOCTRIAGE_SERVER__ADDRESS", running.address)
+        monkeypatch.setenv("DOCTRIAGE_SERVER__HEALTH_ADDRESS", health)
+        assert check() == 0
+        monkeypatch.delenv("DOCTRIAGE_SERVER__HEALTH_ADDRESS")
+        assert check(timeout_s=2.0) == 1  # plaintext against the TLS port: no answer
+    finally:
+        running.stop()
