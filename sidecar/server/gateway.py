@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
@@ -29,7 +29,7 @@ from sidecar.observability.recorder import current_rpc
 from sidecar.server import requestid
 from sidecar.server.auth import Authenticator, Principal, current_principal, required_role
 from sidecar.server.convert import error_response
-from sidecar.server.errors import status_code_of, to_status
+from sidecar.server.errors import WrappingInterceptor, status_code_of, to_status
 from sidecar.server.ratelimit import RateLimiter
 
 log = structlog.get_logger(__name__)
@@ -48,8 +48,9 @@ def _peer_key(context: grpc.aio.ServicerContext) -> str:
     return "peer:" + peer.rsplit(":", 1)[0]
 
 
-class GatewayInterceptor(grpc.aio.ServerInterceptor):
+class GatewayInterceptor(WrappingInterceptor):
     def __init__(self, authenticator: Authenticator, limiter: RateLimiter) -> None:
+        super().__init__()
         self.authenticator = authenticator
         self.limiter = limiter
         # Set on SIGTERM: new Classifier calls get a clean, retryable UNAVAILABLE (SHUTTING_DOWN)
@@ -59,22 +60,6 @@ class GatewayInterceptor(grpc.aio.ServerInterceptor):
         # Calls of this gateway's services running now (not health/reflection): the drain waits
         # for these, while open Watch streams are simply cut when it ends.
         self.active = 0
-        # Each method's wrapped handler, built on its first call (see ErrorInterceptor).
-        self._wrapped: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
-        method = handler_call_details.method
-        wrapped = self._wrapped.get(method)
-        if wrapped is None:
-            handler = await continuation(handler_call_details)
-            if handler is None:
-                return handler
-            wrapped = self._wrapped[method] = self._wrap(handler, method)
-        return wrapped
 
     def _wrap(self, handler: grpc.RpcMethodHandler[Any, Any], method: str) -> grpc.RpcMethodHandler[Any, Any]:
         service, _, rpc = method.lstrip("/").partition("/")
