@@ -17,7 +17,11 @@ class FeedbackLog(ReviewDatabase):
     def resolution(self, digest: str) -> str | None:
         """The true label a reviewer gave this digest, if any."""
         with self._lock:
-            row = self._db.execute("SELECT true_label FROM feedback WHERE digest = ?", (digest,)).fetchone()
+            return self._resolution(digest)
+
+    def _resolution(self, digest: str) -> str | None:
+        """`resolution`, for a caller that holds the lock."""
+        row = self._db.execute("SELECT true_label FROM feedback WHERE digest = ?", (digest,)).fetchone()
         return None if row is None else str(row[0])
 
     def feedback(self) -> Iterator[dict[str, object]]:

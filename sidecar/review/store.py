@@ -86,18 +86,13 @@ class ReviewStore(AuditCounters, FeedbackLog):
             for i, item in enumerate(items):
                 label: str | None = None
                 if item.answered_by_reviewer:
-                    row = self._db.execute(
-                        "SELECT true_label FROM feedback WHERE digest = ?", (item.digest,)
-                    ).fetchone()
-                    label = None if row is None else str(row[0])
+                    label = self._resolution(item.digest)
                     if label and label != "other":
                         results[i] = Queued("", False, label)
                         continue
-                row = self._db.execute(
-                    "SELECT id FROM reviews WHERE digest = ? AND audit = ?", (item.digest, int(item.audit))
-                ).fetchone()
-                if row is not None:
-                    results[i] = Queued(str(row[0]), False, label)
+                queued = _queued_id(self._db, item)
+                if queued is not None:
+                    results[i] = Queued(queued, False, label)
                 else:
                     results[i] = Queued("", False, label)
                     pending.append(i)
@@ -116,12 +111,10 @@ class ReviewStore(AuditCounters, FeedbackLog):
                             item.model_version, item.source, item.reason, now,
                         ),
                     )  # fmt: skip
-                    row = db.execute(
-                        "SELECT id FROM reviews WHERE digest = ? AND audit = ?", (item.digest, int(item.audit))
-                    ).fetchone()
+                    review_id = _queued_id(db, item)
                     before = results[i]
-                    assert before is not None
-                    results[i] = Queued(str(row[0]), row[0] == new_id, before.true_label)
+                    assert before is not None and review_id is not None
+                    results[i] = Queued(review_id, review_id == new_id, before.true_label)
         return [r for r in results if r is not None]
 
     @guarded
@@ -239,3 +232,9 @@ class ReviewStore(AuditCounters, FeedbackLog):
         with self._lock:
             row = self._db.execute("SELECT count(*) FROM reviews WHERE status IN ('PENDING', 'CLAIMED')").fetchone()
         return int(row[0])
+
+
+def _queued_id(db: sqlite3.Connection, item: NewItem) -> str | None:
+    """The id of the item already queued for this digest (as a review, or as an audit sample)."""
+    row = db.execute("SELECT id FROM reviews WHERE digest = ? AND audit = ?", (item.digest, int(item.audit))).fetchone()
+    return None if row is None else str(row[0])
